@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import StringConstraints
+from typing_extensions import Annotated
+
+from app.companies.schemas import UserOut
+from app.core.schemas import InputModel, OutModel
+
+
+class LoginInput(InputModel):
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class SessionOut(OutModel):
+    access_token: str
+    expires_at: dt.datetime
+    user: UserOut

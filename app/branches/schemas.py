@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import model_validator
+
+from app.core.schemas import (
+    ExternalId,
+    InputModel,
+    Latitude,
+    ListQuery,
+    Longitude,
+    Name,
+    Phone,
+    ResourceOut,
+    ShortText,
+    Timezone,
+    UpdateModel,
+)
+
+
+class BranchCreate(InputModel):
+    external_id: ExternalId | None = None
+    name: Name
+    address: ShortText | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    timezone: Timezone = "UTC"
+    phone: Phone | None = None
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> BranchCreate:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("latitude and longitude go together")
+        return self
+
+
+class BranchUpdate(UpdateModel):
+    required_fields: ClassVar[frozenset[str]] = frozenset({"name", "timezone"})
+
+    external_id: ExternalId | None = None
+    name: Name | None = None
+    address: ShortText | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    timezone: Timezone | None = None
+    phone: Phone | None = None
+
+
+class BranchOut(ResourceOut):
+    external_id: str | None
+    name: str
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    timezone: str
+    phone: str | None
+
+
+class BranchQuery(ListQuery):
+    pass

@@ -1,0 +1,75 @@
+"""Transactional outbox: domain events are rows written in the same transaction as the change,
+so a committed change always has its event and a rolled-back one never does. Delivery reads them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import Column, DateTime, String
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from app.core import jsonutil
+from app.core.db import UnitOfWork
+from app.core.models import utcnow
+
+EVENT_TYPES = frozenset(
+    {
+        "mission.created", "mission.updated", "mission.deleted", "mission.status_changed",
+        "route.created", "route.optimized", "route.assigned", "route.reordered", "route.deleted",
+        "route.completed", "driver.created", "driver.updated", "driver.deleted",
+        "vehicle.created", "vehicle.updated", "vehicle.deleted",
+        "vehicle_driver_assignment.created", "vehicle_driver_assignment.updated",
+        "vehicle_driver_assignment.deleted",
+    }
+)  # fmt: skip
+
+
+class WebhookEvent(SQLModel, table=True):
+    __tablename__ = "webhook_event"
+
+    id: str = Field(primary_key=True, max_length=40)
+    company_id: uuid.UUID = Field(foreign_key="company.id", index=True, ondelete="CASCADE")
+    type: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    resource_type: str = Field(max_length=64)
+    resource_id: uuid.UUID
+    payload: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    status: str = Field(default="pending", max_length=16, index=True)
+
+
+def new_event_id() -> str:
+    return "evt_" + uuid.uuid4().hex
+
+
+async def record_event(
+    uow: UnitOfWork, event_type: str, resource_type: str, resource_id: uuid.UUID, data: dict[str, Any]
+) -> WebhookEvent:
+    """Write one webhook event for the change being made in this unit of work."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type}")
+    now = utcnow()
+    event_id = new_event_id()
+    payload = {
+        "id": event_id,
+        "type": event_type,
+        "timestamp": jsonutil.iso_z(now),
+        "companyId": str(uow.company_id),
+        "resourceType": resource_type,
+        "resourceId": str(resource_id),
+        # Normalised through JSON once so the stored body is exactly what receivers get.
+        "data": jsonutil.loads(jsonutil.dumps(data)),
+    }
+    event = WebhookEvent(
+        id=event_id,
+        company_id=uow.company_id,
+        type=event_type,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        payload=payload,
+        created_at=now,
+    )
+    uow.add(event)
+    return event

@@ -1,0 +1,37 @@
+"""Keyset pagination over (created_at, id): stable while others write, never skips or repeats."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import orjson
+
+from app.core.errors import ValidationFailed
+
+T = TypeVar("T")
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+    has_more: bool
+    limit: int
+
+
+def encode_cursor(created_at: dt.datetime, record_id: uuid.UUID) -> str:
+    raw = orjson.dumps([created_at.isoformat(), str(record_id)])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created_at, record_id = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
+        return dt.datetime.fromisoformat(created_at), uuid.UUID(record_id)
+    except Exception:
+        raise ValidationFailed.field("cursor", "is not a cursor this API issued") from None

@@ -1,0 +1,74 @@
+"""Per-token rate limiting: a token bucket in Redis, one atomic script call per request."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from app.settings import get_settings
+
+# KEYS[1] bucket; ARGV: rate/s, burst, now (s, float). Returns {allowed, remaining, retry_after_ms}.
+_SCRIPT = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or burst
+local at = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+local allowed = 0
+local retry_ms = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  retry_ms = math.ceil((1 - tokens) / rate * 1000)
+end
+redis.call('HSET', KEYS[1], 'tokens', tokens, 'at', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return {allowed, math.floor(tokens), retry_ms}
+"""
+
+
+@dataclass
+class Verdict:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_seconds: int
+    retry_after: int
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset_seconds),
+        }
+
+
+class RateLimiter:
+    def __init__(self, redis_url: str) -> None:
+        self.redis = aioredis.from_url(redis_url)
+        self.script = self.redis.register_script(_SCRIPT)
+
+    async def hit(self, bucket: str) -> Verdict:
+        settings = get_settings()
+        rate, burst = settings.rate_limit_per_second, settings.rate_limit_burst
+        allowed, remaining, retry_ms = await self.script(keys=[f"ratelimit:{bucket}"], args=[rate, burst, time.time()])
+        refill = math.ceil((burst - int(remaining)) / rate) if rate > 0 else 0
+        return Verdict(
+            allowed=bool(allowed),
+            limit=burst,
+            remaining=int(remaining),
+            reset_seconds=refill,
+            retry_after=max(1, math.ceil(int(retry_ms) / 1000)),
+        )
+
+    async def ping(self) -> bool:
+        return bool(await self.redis.ping())
+
+    async def close(self) -> None:
+        await self.redis.aclose()

@@ -1,0 +1,95 @@
+"""Tenant-scoped data access. Every query starts from `base()`, already filtered by company."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.sql import ColumnElement, Select
+
+from app.core.db import UnitOfWork
+from app.core.errors import NotFound, ValidationFailed
+from app.core.pagination import Page, decode_cursor, encode_cursor
+from app.core.schemas import ListQuery
+
+M = TypeVar("M", bound=Any)
+
+
+def parse_uuid(value: Any) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError):
+        return None
+
+
+class Repository(Generic[M]):
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+
+    def base(self, uow: UnitOfWork) -> Select[Any]:
+        return select(self.model).where(self.model.company_id == uow.company_id)
+
+    async def get(self, uow: UnitOfWork, record_id: Any, *, for_update: bool = False) -> M | None:
+        parsed = parse_uuid(record_id)
+        if parsed is None:
+            return None
+        statement = self.base(uow).where(self.model.id == parsed)
+        if for_update:
+            statement = statement.with_for_update()
+        return await uow.scalar(statement)
+
+    async def get_or_404(self, uow: UnitOfWork, record_id: Any, *, for_update: bool = False) -> M:
+        record = await self.get(uow, record_id, for_update=for_update)
+        if record is None:
+            raise NotFound(f"No {self.model.__tablename__.replace('_', ' ')} with id {record_id}.")
+        return record
+
+    async def reference(self, uow: UnitOfWork, record_id: Any, field: str) -> M:
+        """A record named inside a body or query: unknown, malformed or foreign ids are all a 422."""
+        record = await self.get(uow, record_id)
+        if record is None:
+            raise ValidationFailed.field(field, "does not name a record of your company")
+        return record
+
+    async def by_ids(self, uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, M]:
+        if not ids:
+            return {}
+        rows = await uow.scalars(self.base(uow).where(self.model.id.in_(list(set(ids)))))
+        return {row.id: row for row in rows}
+
+    async def by_external_id(self, uow: UnitOfWork, external_id: str) -> M | None:
+        return await uow.scalar(self.base(uow).where(self.model.external_id == external_id))
+
+    async def count_where(self, uow: UnitOfWork, *where: ColumnElement[bool]) -> list[uuid.UUID]:
+        rows = await uow.scalars(select(self.model.id).where(self.model.company_id == uow.company_id, *where))
+        return list(rows)
+
+    async def page(
+        self, uow: UnitOfWork, query: Any, filters: Sequence[ColumnElement[bool]] = ()
+    ) -> Page[M]:
+        model = self.model
+        statement = self.base(uow).where(*filters)
+        since = getattr(query, "updated_since", None)
+        if since is not None:
+            if since.tzinfo is None:
+                since = since.replace(tzinfo=dt.UTC)
+            statement = statement.where(model.updated_at >= since)
+        external_id = getattr(query, "external_id", None)
+        if external_id is not None and hasattr(model, "external_id"):
+            statement = statement.where(model.external_id == external_id)
+        if query.cursor:
+            created_at, last_id = decode_cursor(query.cursor)
+            statement = statement.where(
+                or_(model.created_at > created_at, and_(model.created_at == created_at, model.id > last_id))
+            )
+        statement = statement.order_by(model.created_at, model.id).limit(query.limit + 1)
+        rows = await uow.scalars(statement)
+        has_more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if has_more and rows else None
+        return Page(items=rows, next_cursor=cursor, has_more=has_more, limit=query.limit)

@@ -1,0 +1,58 @@
+"""Token material, password hashing and session signing. Raw secrets never leave this module's callers
+except in the one-time reveal of a created token."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from app.settings import get_settings
+
+_hasher = PasswordHasher()
+# A valid hash to verify against when the email is unknown, so both paths cost the same.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def new_api_token() -> str:
+    # 32 random bytes = 256 bits, above the contract's 192-bit floor.
+    return get_settings().token_prefix + secrets.token_urlsafe(32)
+
+
+def hash_api_token(raw: str) -> bytes:
+    return hmac.new(get_settings().secret("token_hash_secret"), raw.encode(), hashlib.sha256).digest()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def sign_session(claims: dict[str, Any], ttl_seconds: int) -> tuple[str, dt.datetime]:
+    expires_at = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=ttl_seconds)
+    payload = {**claims, "exp": expires_at, "iat": dt.datetime.now(dt.UTC)}
+    token = jwt.encode(payload, get_settings().secret("session_secret"), algorithm="HS256")
+    return token, expires_at
+
+
+def read_session(token: str) -> dict[str, Any] | None:
+    try:
+        return jwt.decode(token, get_settings().secret("session_secret"), algorithms=["HS256"])  # type: ignore[no-any-return]
+    except jwt.PyJWTError:
+        return None
+
+
+def constant_time_equals(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())

@@ -1,0 +1,119 @@
+"""POST /graphql: authenticate, run the operation in one unit of work, render errors with the
+contract's codes. Mutations honour Idempotency-Key exactly like REST writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from app.auth.service import auth_service
+from app.core import idempotency, jsonutil
+from app.core.db import UnitOfWork, unit_of_work
+from app.core.envelope import error_response, json_response
+from app.core.errors import DomainError, InvalidJson, UnsupportedMediaType, ValidationFailed
+from app.core.logging import get_logger
+from app.core.principal import ActorType, Principal, Source
+from app.graphql.context import Context
+from app.graphql.schema import schema
+
+log = get_logger("rouptimize.graphql")
+_ANONYMOUS = Principal(company_id=None, actor_type=ActorType.SYSTEM, actor_id=None, actor_name="anonymous")
+_GRAPHIQL = (Path(strawberry.__file__).parent / "static" / "graphiql.html").read_text()
+
+
+def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
+    original = error.original_error
+    body: dict[str, Any] = {"message": error.message, "path": error.path, "locations": None}
+    if error.locations:
+        body["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    if isinstance(original, DomainError) and original.http_status < 500:
+        body["message"] = original.message
+        body["extensions"] = {"code": original.code, "details": original.details, "requestId": request_id}
+    elif original is None:
+        # Parse, validation and limit errors: the document itself is wrong.
+        body["extensions"] = {"code": "validation_error", "details": [], "requestId": request_id}
+    else:
+        log.error("graphql_error", request_id=request_id, error_type=type(original).__name__, exc_info=original)
+        body["message"] = "An unexpected error occurred."
+        body["extensions"] = {"code": "internal_error", "details": {}, "requestId": request_id}
+    return {k: v for k, v in body.items() if v is not None}
+
+
+async def _read_operation(request: Request) -> tuple[dict[str, Any], bytes]:
+    if request.method == "GET":
+        params = dict(request.query_params)
+        variables = jsonutil.loads(params["variables"]) if params.get("variables") else None
+        return {"query": params.get("query"), "variables": variables, "operationName": params.get("operationName")}, b""
+    raw = await request.body()
+    content_type = request.headers.get("content-type", "")
+    if "json" not in content_type:
+        raise UnsupportedMediaType()
+    try:
+        payload = jsonutil.loads(raw)
+    except ValueError:
+        raise InvalidJson() from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        raise InvalidJson("Send {\"query\": \"...\", \"variables\": {...}}.")
+    return payload, raw
+
+
+def _is_mutation(query: str, operation_name: str | None) -> bool:
+    try:
+        operation = get_operation_ast(parse(query), operation_name)
+    except GraphQLError:
+        return False
+    return operation is not None and operation.operation == OperationType.MUTATION
+
+
+async def graphql_endpoint(request: Request) -> Response:
+    state = request.scope.setdefault("state", {})
+    request_id: str = state.get("request_id", "")
+    if request.method == "GET" and "text/html" in request.headers.get("accept", "") and "query" not in request.query_params:
+        return HTMLResponse(_GRAPHIQL.replace("{{ SUBSCRIPTION_ENABLED }}", "false").replace(
+            "{{ REPLACE_VARIABLES }}", ""
+        ))
+    try:
+        payload, raw = await _read_operation(request)
+        async with unit_of_work(_ANONYMOUS, Source.GRAPHQL) as uow:
+            principal = await auth_service.authenticate(uow, request.headers.get("authorization"))
+            state["company_id"] = str(principal.company_id)
+            state["token_id"] = str(principal.token_id) if principal.token_id else None
+            return await _run(request, uow, principal, payload, raw, request_id)
+    except DomainError as error:
+        return error_response(error, request_id)
+
+
+async def _run(
+    request: Request, uow: UnitOfWork, principal: Principal, payload: dict[str, Any], raw: bytes, request_id: str
+) -> Response:
+    query, operation_name = payload["query"], payload.get("operationName")
+    variables = payload.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise ValidationFailed.field("variables", "must be an object")
+    mutation = _is_mutation(query, operation_name)
+    if mutation and request.method == "GET":
+        raise ValidationFailed.field("query", "mutations must be sent with POST")
+    key = request.headers.get("idempotency-key") if mutation else None
+    fingerprint = ""
+    if key is not None:
+        idempotency.check_key(key)
+        fingerprint = idempotency.fingerprint("POST", request.url.path, "", raw)
+        stored = await idempotency.claim(uow, key, fingerprint)
+        if stored is not None:
+            return Response(stored.body, stored.status_code, {**stored.headers, "Idempotent-Replayed": "true"})
+    context = Context(uow=uow, principal=principal, request_id=request_id)
+    result = await schema.execute(query, variable_values=variables, context_value=context, operation_name=operation_name)
+    body: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        body["errors"] = [format_error(e, request_id) for e in result.errors]
+    response = json_response(body)
+    if key is not None:
+        idempotency.store(
+            uow, key, fingerprint, idempotency.StoredResponse(200, dict(response.headers), bytes(response.body))
+        )
+    return response

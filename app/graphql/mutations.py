@@ -1,0 +1,31 @@
+"""Mutation fields run in a savepoint: a failed mutation leaves nothing half-written, while the
+mutations before it in the same document keep their effects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.extensions import FieldExtension
+
+from app.core.principal import Scope
+from app.graphql.permissions import permission
+
+
+class Atomic(FieldExtension):
+    async def resolve_async(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
+        async with info.context.uow.savepoint():
+            return await next_(source, info, **kwargs)
+
+
+def mutation(scope: Scope = Scope.WRITE, **options: Any) -> Any:
+    return strawberry.mutation(extensions=[*permission(scope), Atomic()], **options)
+
+
+def query(scope: Scope = Scope.READ, **options: Any) -> Any:
+    return strawberry.field(extensions=permission(scope), **options)
+
+
+@strawberry.type
+class Deleted:
+    id: strawberry.ID

@@ -1,0 +1,35 @@
+"""The GraphQL schema, composed from each area's query and mutation types."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from app.api_tokens.types import ApiTokenMutations, ApiTokenQueries
+from app.branches.types import BranchMutations, BranchQueries
+from app.companies.types import CompanyQueries
+from app.depots.types import DepotMutations, DepotQueries
+from app.graphql.scalars import SCALAR_MAP
+
+QUERIES: tuple[type, ...] = (CompanyQueries, BranchQueries, DepotQueries, ApiTokenQueries)
+MUTATIONS: tuple[type, ...] = (BranchMutations, DepotMutations, ApiTokenMutations)
+
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 4000
+
+Query = merge_types("Query", QUERIES)
+Mutation = merge_types("Mutation", MUTATIONS)
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
+    extensions=[
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+    ],
+)

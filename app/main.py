@@ -1,0 +1,80 @@
+"""The ASGI application: GraphQL, health checks and whatever routes the composition root adds."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from app.core import db
+from app.core.envelope import error_response, json_response
+from app.core.errors import MethodNotAllowed, RouteNotFound
+from app.core.middleware import RequestContextMiddleware
+from app.core.ratelimit import RateLimiter
+from app.graphql.endpoint import graphql_endpoint
+from app.settings import get_settings
+
+
+async def healthz(request: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    checks: dict[str, str] = {}
+    try:
+        async with db.engine().connect() as conn:
+            await conn.execute(text("select 1"))
+        checks["database"] = "ok"
+    except Exception:
+        checks["database"] = "unavailable"
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    try:
+        checks["broker"] = "ok" if limiter is not None and await limiter.ping() else "unavailable"
+    except Exception:
+        checks["broker"] = "unavailable"
+    ready = all(v == "ok" for v in checks.values())
+    return json_response({"status": "ready" if ready else "not_ready", "checks": checks}, 200 if ready else 503)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    request_id = request.scope.get("state", {}).get("request_id", "")
+    status = getattr(exc, "status_code", 500)
+    if status == 405:
+        return error_response(MethodNotAllowed(), request_id)
+    return error_response(RouteNotFound(f"No endpoint at {request.method} {request.url.path}."), request_id)
+
+
+def build_app(extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    settings = get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        limiter = RateLimiter(settings.redis_url) if settings.redis_url else None
+        app.state.rate_limiter = limiter
+        try:
+            yield
+        finally:
+            if limiter is not None:
+                await limiter.close()
+            await db.dispose()
+
+    routes: list[Any] = [
+        Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        *extra_routes,
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error},
+    )
+    app.add_middleware(RequestContextMiddleware)
+    return app

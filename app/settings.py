@@ -1,0 +1,82 @@
+"""Deployment settings, read from the environment (and `.env`)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "staging", "production"] = "development"
+    # Owner connection: runs migrations and admin commands. Unset -> embedded PostgreSQL (pgserver).
+    database_url: str | None = None
+    # Connection of the running application: a role without BYPASSRLS. Unset -> derived from
+    # database_url with the `rouptimize_app` role created by the migrations.
+    app_database_url: str | None = None
+    app_database_password: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Field(default=Path(".rouptimize"), validation_alias="ROUPTIMIZE_DATA_DIR")
+
+    token_hash_secret: str | None = None
+    session_secret: str | None = None
+    webhook_signing_secret: str | None = None
+    session_ttl_seconds: int = 12 * 3600
+
+    rate_limit_per_second: float = 50.0
+    rate_limit_burst: int = 100
+    max_body_bytes: int = 5 * 1024 * 1024
+    db_pool_size: int = 10
+    idempotency_ttl_hours: int = 24
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def token_prefix(self) -> str:
+        return "rpt_live_" if self.is_production else "rpt_test_"
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> Settings:
+        # A production deployment must never fall back to generated development secrets: tokens
+        # hashed with a throw-away key would stop working on the next restart.
+        if self.is_production:
+            missing = [
+                name
+                for name in ("token_hash_secret", "session_secret", "webhook_signing_secret")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(f"production requires {', '.join(s.upper() for s in missing)}")
+        return self
+
+    def secret(self, name: Literal["token_hash_secret", "session_secret", "webhook_signing_secret"]) -> bytes:
+        """The configured secret, or outside production one generated once and kept in the data dir,
+        so the API, the worker and the admin commands of one deployment agree on it."""
+        value = getattr(self, name)
+        if value:
+            return str(value).encode()
+        path = self.data_dir / "dev-secrets.json"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        if name not in stored:
+            stored[name] = secrets.token_urlsafe(32)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(stored))
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        return stored[name].encode()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,241 @@
+"""The OpenAPI 3.1 document, built from the same declarations as the routes, and a local Swagger UI."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from app.core.envelope import json_response
+from app.core.principal import Scope
+from rest_compat.router import PREFIXES
+from rest_compat.spec import Endpoint
+
+DESCRIPTION = """\
+The Rouptimize Integration API v1: company-scoped operational resources for ERP, e-commerce,
+dispatch and analytics systems.
+
+* **Auth**: `Authorization: Bearer rpt_test_...` (or `rpt_live_...` in production). `read_only`
+  tokens may call every `GET`; `full_access` tokens every endpoint. Settings endpoints under
+  `/companies/me` take a company admin's web session from `POST /auth/login` instead.
+* **Errors**: `{"error": {"code", "message", "details", "requestId"}}` on every failure; the
+  `X-Request-Id` header carries the same id.
+* **Idempotency**: send `Idempotency-Key` (1..255 printable ASCII) on any write. Keys are per
+  company and kept 24 hours; a replay returns the stored response with `Idempotent-Replayed: true`.
+* **Lists**: `limit` (1..200, default 50), `cursor`, `updatedSince`, `externalId`; ordered by
+  `createdAt` then `id`. Unknown query parameters and body fields are refused with 422.
+* **Rate limits**: per token, 50 requests/second with bursts of 100 by default; see the
+  `RateLimit-*` headers and `Retry-After` on 429.
+"""
+
+_ERRORS = {
+    400: "invalid_json", 401: "unauthorized", 403: "insufficient_scope", 404: "not_found",
+    409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
+    422: "validation_error", 429: "rate_limited",
+}  # fmt: skip
+
+
+class _Components:
+    def __init__(self) -> None:
+        self.schemas: dict[str, Any] = {}
+
+    def ref(self, model: type[BaseModel], mode: str) -> dict[str, str]:
+        name = model.__name__
+        if name not in self.schemas:
+            schema = model.model_json_schema(
+                by_alias=True, mode=mode, ref_template="#/components/schemas/{model}"  # type: ignore[arg-type]
+            )
+            for def_name, definition in schema.pop("$defs", {}).items():
+                self.schemas.setdefault(def_name, definition)
+            self.schemas[name] = schema
+        return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "details", "requestId"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "details": {"oneOf": [{"type": "object"}, {"type": "array"}]},
+                    "requestId": {"type": "string"},
+                },
+            }
+        },
+    }
+
+
+def _parameters(endpoint: Endpoint, components: _Components) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+        for name in re.findall(r"{(\w+)}", endpoint.path)
+    ]
+    if endpoint.query is not None:
+        schema = endpoint.query.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+        for def_name, definition in schema.get("$defs", {}).items():
+            components.schemas.setdefault(def_name, definition)
+        required = set(schema.get("required", []))
+        for name, prop in schema.get("properties", {}).items():
+            description = prop.pop("description", "")
+            params.append(
+                {"name": name, "in": "query", "required": name in required, "schema": prop, "description": description}
+            )
+    if endpoint.mutating and endpoint.surface != "auth":
+        params.append(
+            {
+                "name": "Idempotency-Key", "in": "header", "required": False,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                "description": "Makes the write safe to retry for 24 hours.",
+            }
+        )  # fmt: skip
+    return params
+
+
+def _success(endpoint: Endpoint, components: _Components) -> dict[str, Any]:
+    if endpoint.status == 204:
+        return {"description": "Done; no body."}
+    data: dict[str, Any] = components.ref(endpoint.returns, "serialization") if endpoint.returns else {"type": "object"}
+    if endpoint.many:
+        schema = {
+            "type": "object",
+            "required": ["data", "pagination"],
+            "properties": {"data": {"type": "array", "items": data}, "pagination": {"$ref": "#/components/schemas/Pagination"}},
+        }
+    else:
+        schema = {"type": "object", "required": ["data"], "properties": {"data": data}}
+    content: dict[str, Any] = {"schema": schema}
+    example = endpoint.response_example or _response_example(endpoint)
+    if example is not None:
+        content["example"] = example
+    return {"description": endpoint.summary, "content": {"application/json": content}}
+
+
+def _response_example(endpoint: Endpoint) -> Any:
+    if endpoint.example is None:
+        item: dict[str, Any] = {"id": "0b3c9a52-52f4-4c1e-9a0b-3f1f1e2d4c5b"}
+    else:
+        item = {"id": "0b3c9a52-52f4-4c1e-9a0b-3f1f1e2d4c5b", **endpoint.example}
+    if endpoint.many:
+        return {"data": [item], "pagination": {"limit": 50, "nextCursor": None, "hasMore": False}}
+    return {"data": item}
+
+
+def _operation(endpoint: Endpoint, components: _Components) -> dict[str, Any]:
+    responses: dict[str, Any] = {str(endpoint.status): _success(endpoint, components)}
+    codes = {400, 413, 415, 422} if endpoint.mutating else {422}
+    if endpoint.surface != "auth":
+        codes |= {401, 403, 429}
+    if "{id}" in endpoint.path:
+        codes.add(404)
+    if endpoint.mutating:
+        codes.add(409)
+    for code in sorted(codes | set(endpoint.error_codes)):
+        name = _ERRORS.get(code, "error")
+        responses[str(code)] = {
+            "description": name,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    operation: dict[str, Any] = {
+        "operationId": endpoint.operation_id,
+        "summary": endpoint.summary,
+        "description": _describe(endpoint),
+        "tags": [endpoint.tag],
+        "parameters": _parameters(endpoint, components),
+        "responses": responses,
+        "x-scope": endpoint.scope.value if endpoint.surface != "auth" else "public",
+    }
+    if endpoint.emits:
+        operation["x-webhook-events"] = list(endpoint.emits)
+    if endpoint.surface == "auth":
+        operation["security"] = []
+    if endpoint.body is not None:
+        body: dict[str, Any] = {"schema": components.ref(endpoint.body, "validation")}
+        if endpoint.example is not None:
+            body["example"] = endpoint.example
+        operation["requestBody"] = {"required": True, "content": {"application/json": body}}
+    return operation
+
+
+def _describe(endpoint: Endpoint) -> str:
+    scope = {
+        Scope.READ: "Scope: `read` (read_only and full_access tokens).",
+        Scope.WRITE: "Scope: `write` (full_access tokens).",
+        Scope.ADMIN: "Scope: company admin web session; API tokens get 403.",
+    }[endpoint.scope]
+    if endpoint.surface == "auth":
+        scope = "Public."
+    events = f" Webhook events: {', '.join(f'`{e}`' for e in endpoint.emits)}." if endpoint.emits else ""
+    return f"{endpoint.description}\n\n{scope}{events}".strip()
+
+
+def build_document(endpoints: list[Endpoint]) -> dict[str, Any]:
+    components = _Components()
+    paths: dict[str, dict[str, Any]] = {}
+    for endpoint in endpoints:
+        path = PREFIXES[endpoint.surface] + endpoint.path
+        paths.setdefault(path, {})[endpoint.method.lower()] = _operation(endpoint, components)
+    components.schemas["Error"] = _error_schema()
+    components.schemas["Pagination"] = {
+        "type": "object",
+        "required": ["limit", "nextCursor", "hasMore"],
+        "properties": {
+            "limit": {"type": "integer"},
+            "nextCursor": {"type": ["string", "null"]},
+            "hasMore": {"type": "boolean"},
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Rouptimize Integration API", "version": "1.0.0", "description": DESCRIPTION},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": components.schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+    }
+
+
+def _swagger_assets() -> Path:
+    spec = importlib.util.find_spec("flask_swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("flask-swagger-ui (Swagger UI assets) is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "dist"
+
+
+_SWAGGER_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Rouptimize API</title>
+<link rel="stylesheet" href="/swagger/assets/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/swagger/assets/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true});</script>
+</body></html>"""
+
+
+def routes(endpoints: list[Endpoint]) -> list[Route | Mount]:
+    document = build_document(endpoints)
+
+    async def openapi_json(request: Request) -> Response:
+        return json_response(document)
+
+    async def swagger(request: Request) -> Response:
+        return HTMLResponse(_SWAGGER_PAGE)
+
+    return [
+        Route("/openapi.json", openapi_json, methods=["GET"]),
+        Route("/swagger", swagger, methods=["GET"]),
+        Mount("/swagger/assets", StaticFiles(directory=_swagger_assets()), name="swagger-assets"),
+    ]

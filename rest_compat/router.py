@@ -1,0 +1,157 @@
+"""Endpoint declarations -> Starlette routes, all served by one generic handler.
+
+The handler applies the contract's order of checks: authentication (401) -> scope (403) ->
+idempotent replay -> path record (404) -> body (400/413/415) -> validation (422) -> state rules.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.auth.service import auth_service
+from app.core import idempotency
+from app.core.db import UnitOfWork, unit_of_work
+from app.core.envelope import error_response, json_response
+from app.core.errors import DomainError, InsufficientScope, PayloadTooLarge, RateLimited
+from app.core.pagination import Page
+from app.core.principal import ActorType, Principal, Scope, Source
+from app.settings import get_settings
+from rest_compat.params import parse_body, parse_query
+from rest_compat.spec import Call, Endpoint
+
+ANONYMOUS = Principal(company_id=None, actor_type=ActorType.SYSTEM, actor_id=None, actor_name="anonymous")
+PREFIXES = {"api": "/api/v1", "settings": "/companies/me", "auth": "/auth"}
+
+
+def routes(endpoints: list[Endpoint]) -> list[Route]:
+    return [
+        Route(PREFIXES[ep.surface] + ep.path, _handler(ep), methods=[ep.method], name=ep.operation_id)
+        for ep in endpoints
+    ]
+
+
+def _handler(endpoint: Endpoint) -> Any:
+    async def handle(request: Request) -> Response:
+        return await run(endpoint, request)
+
+    handle.__name__ = endpoint.operation_id
+    return handle
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The body is over the {limit}-byte limit.", {"limitBytes": limit})
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The body is over the {limit}-byte limit.", {"limitBytes": limit})
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def render(endpoint: Endpoint, result: Any) -> Response:
+    if endpoint.raw_response and isinstance(result, Response):
+        return result
+    if endpoint.status == 204:
+        return Response(status_code=204)
+    if endpoint.many:
+        assert isinstance(result, Page)
+        payload: Any = {
+            "data": [_out(endpoint, item) for item in result.items],
+            "pagination": {"limit": result.limit, "nextCursor": result.next_cursor, "hasMore": result.has_more},
+        }
+    else:
+        payload = {"data": _out(endpoint, result)}
+    return json_response(payload, endpoint.status)
+
+
+def _out(endpoint: Endpoint, item: Any) -> Any:
+    if endpoint.returns is None or isinstance(item, dict):
+        return item
+    model: type[BaseModel] = endpoint.returns
+    return model.model_validate(item, from_attributes=True).model_dump(by_alias=True)
+
+
+def _check_surface(endpoint: Endpoint, principal: Principal) -> None:
+    if endpoint.surface == "settings" and principal.actor_type != ActorType.USER:
+        raise InsufficientScope("Settings endpoints need a company admin's web session; API tokens may not use them.")
+    if endpoint.surface == "api" and principal.actor_type != ActorType.TOKEN:
+        raise InsufficientScope("/api/v1 is for API tokens; the web panel uses /graphql.")
+    if not principal.can(endpoint.scope):
+        needed = {Scope.WRITE: "a full_access token", Scope.ADMIN: "a company admin", Scope.READ: "read access"}
+        raise InsufficientScope(f"This call needs {needed[endpoint.scope]}.", {"requiredScope": endpoint.scope.value})
+
+
+async def run(endpoint: Endpoint, request: Request) -> Response:
+    state = request.scope.setdefault("state", {})
+    request_id: str = state.get("request_id", "")
+    limiter = getattr(request.app.state, "rate_limiter", None)
+    extra_headers: dict[str, str] = {}
+    try:
+        async with unit_of_work(ANONYMOUS, Source.API) as uow:
+            if endpoint.surface == "auth":
+                return await _execute(endpoint, request, uow, request_id)
+            principal = await auth_service.authenticate(uow, request.headers.get("authorization"))
+            state["company_id"] = str(principal.company_id)
+            state["token_id"] = str(principal.token_id) if principal.token_id else None
+            if limiter is not None and endpoint.surface == "api" and principal.token_id is not None:
+                verdict = await limiter.hit(str(principal.token_id))
+                extra_headers = verdict.headers()
+                if not verdict.allowed:
+                    raise RateLimited(verdict.retry_after)
+            _check_surface(endpoint, principal)
+            response = await _execute(endpoint, request, uow, request_id)
+    except DomainError as error:
+        return error_response(error, request_id, extra_headers)
+    response.headers.update(extra_headers)
+    return response
+
+
+async def _execute(endpoint: Endpoint, request: Request, uow: UnitOfWork, request_id: str) -> Response:
+    limit = endpoint.max_body_bytes or get_settings().max_body_bytes
+    key = request.headers.get("idempotency-key") if endpoint.mutating and endpoint.surface != "auth" else None
+    raw = await read_body(request, limit) if endpoint.mutating else b""
+    fingerprint = ""
+    if key is not None:
+        idempotency.check_key(key)
+        fingerprint = idempotency.fingerprint(request.method, request.url.path, request.url.query, raw)
+        stored = await idempotency.claim(uow, key, fingerprint)
+        if stored is not None:
+            headers = {**stored.headers, "Idempotent-Replayed": "true"}
+            return Response(stored.body, status_code=stored.status_code, headers=headers)
+    try:
+        async with uow.savepoint():
+            response = await _call(endpoint, request, uow, raw)
+    except DomainError as error:
+        if error.http_status >= 500:
+            raise
+        response = error_response(error, request_id)
+    if key is not None and response.status_code < 500:
+        body = response.body if hasattr(response, "body") else b""
+        idempotency.store(
+            uow,
+            key,
+            fingerprint,
+            idempotency.StoredResponse(response.status_code, dict(response.headers), bytes(body)),
+        )
+    return response
+
+
+async def _call(endpoint: Endpoint, request: Request, uow: UnitOfWork, raw: bytes) -> Response:
+    path = {k: str(v) for k, v in request.path_params.items()}
+    record = await endpoint.loads(uow, path["id"]) if endpoint.loads and "id" in path else None
+    body = parse_body(endpoint.body, raw, request.headers.get("content-type")) if endpoint.mutating else None
+    query = parse_query(endpoint.query, request.query_params)
+    call = Call(record=record, body=body, query=query, path=path, accept=request.headers.get("accept", ""))
+    result = endpoint.call(uow, call)
+    if inspect.isawaitable(result):
+        result = await result
+    return render(endpoint, result)

@@ -1,0 +1,25 @@
+"""How to make a record for each resource path, so contract tests can run against every endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tests.fixtures.factories import Factory, Tenant
+
+Maker = Callable[[Factory, Tenant], Awaitable[dict[str, Any]]]
+
+
+async def _api_token(factory: Factory, tenant: Tenant) -> dict[str, Any]:
+    return {"id": str(tenant.write_token_id)}
+
+
+MAKERS: dict[str, Maker] = {
+    "branches": lambda f, t: f.branch(t),
+    "depots": lambda f, t: f.depot(t),
+    "api-tokens": _api_token,
+}
+
+
+def resource_of(path: str) -> str:
+    return path.strip("/").split("/")[0]

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import event
+
+from app.core import db
+from tests.fixtures.factories import Factory
+from tests.graphql.client import gql
+
+CREATE = """mutation($input: CreateBranchInput!) { createBranch(input: $input) { id name timezone createdAt } }"""
+
+
+async def test_create_through_graphql_reads_through_rest(client: httpx.AsyncClient, factory: Factory) -> None:
+    tenant = await factory.tenant()
+    response = await gql(client, tenant.admin_session, CREATE, {"input": {"name": "GQL", "timezone": "Europe/Berlin"}})
+    branch = response.json()["data"]["createBranch"]
+    assert branch["createdAt"].endswith("Z")
+    rest = await client.get(f"/api/v1/branches/{branch['id']}", headers=tenant.headers("read"))
+    assert rest.json()["data"]["name"] == "GQL"
+
+
+async def test_validation_and_domain_errors_carry_codes(client: httpx.AsyncClient, factory: Factory) -> None:
+    tenant = await factory.tenant()
+    bad = await gql(client, tenant.admin_session, CREATE, {"input": {"name": "x", "timezone": "Nowhere/Land"}})
+    error = bad.json()["errors"][0]
+    assert error["extensions"]["code"] == "validation_error"
+    assert error["extensions"]["details"][0]["field"] == "input.timezone"
+    assert error["extensions"]["requestId"] == bad.headers["x-request-id"]
+    missing = await gql(client, tenant.admin_session, "query($id: UUID!) { branch(id: $id) { id } }",
+                        {"id": "00000000-0000-4000-8000-000000000000"})  # fmt: skip
+    assert missing.json()["errors"][0]["extensions"]["code"] == "not_found"
+
+
+async def test_failed_mutation_leaves_nothing_behind(client: httpx.AsyncClient, factory: Factory) -> None:
+    tenant = await factory.tenant()
+    await factory.branch(tenant, externalId="taken")
+    response = await gql(client, tenant.admin_session, CREATE, {"input": {"name": "dup", "externalId": "taken"}})
+    assert response.json()["errors"][0]["extensions"]["code"] == "conflict"
+    listed = await client.get("/api/v1/branches", headers=tenant.headers("read"))
+    assert len(listed.json()["data"]) == 1
+
+
+async def test_read_only_token_cannot_mutate(client: httpx.AsyncClient, factory: Factory) -> None:
+    tenant = await factory.tenant()
+    response = await gql(client, tenant.read_token, CREATE, {"input": {"name": "x"}})
+    assert response.json()["errors"][0]["extensions"]["code"] == "insufficient_scope"
+    tokens = await gql(client, tenant.write_token, "{ apiTokens { items { id } } }")
+    assert tokens.json()["errors"][0]["extensions"]["code"] == "insufficient_scope"
+
+
+async def test_auth_failure_is_401_envelope(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "{ me { name } }"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
+
+
+async def test_graphiql_page_is_public(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 200 and "graphiql" in response.text.lower()
+
+
+async def test_alias_limit(client: httpx.AsyncClient, factory: Factory) -> None:
+    tenant = await factory.tenant()
+    aliases = "{ " + " ".join(f"a{i}: me {{ name }}" for i in range(40)) + " }"
+    error = (await gql(client, tenant.read_token, aliases)).json()["errors"][0]
+    assert error["extensions"]["code"] == "validation_error"
+
+
+async def test_depth_limit(client: httpx.AsyncClient, factory: Factory) -> None:
+    from app.graphql.schema import MAX_DEPTH
+
+    tenant = await factory.tenant()
+    # Fragments let a document nest deeper than the schema's own shape.
+    query = "{ depots { items { ...F } } } fragment F on Depot { branch { id } }"
+    assert "errors" not in (await gql(client, tenant.read_token, query)).json()
+    body = "id"
+    for _ in range(MAX_DEPTH + 1):
+        body = f"depots {{ items {{ branch {{ {body} }} }} }}"
+    response = (await gql(client, tenant.read_token, "{ " + body + " }")).json()
+    assert response["errors"][0]["extensions"]["code"] == "validation_error"
+
+
+async def test_depot_branches_load_in_one_query(client: httpx.AsyncClient, factory: Factory) -> None:
+    tenant = await factory.tenant()
+    for _ in range(2):
+        branch = await factory.branch(tenant)
+        for _ in range(3):
+            await factory.depot(tenant, branch["id"])
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    engine = db.engine().sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = await gql(client, tenant.read_token, "{ depots { items { id branch { id name } } } }")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    items = response.json()["data"]["depots"]["items"]
+    assert len(items) == 6 and all(item["branch"]["id"] for item in items)
+    branch_selects = [s for s in statements if "FROM branch" in s]
+    assert len(branch_selects) == 1, statements
+
+
+async def test_idempotent_mutation_replays(client: httpx.AsyncClient, factory: Factory) -> None:
+    tenant = await factory.tenant()
+    variables = {"input": {"name": "Once"}}
+    first = await gql(client, tenant.admin_session, CREATE, variables, **{"Idempotency-Key": "g1"})
+    second = await gql(client, tenant.admin_session, CREATE, variables, **{"Idempotency-Key": "g1"})
+    assert second.content == first.content and second.headers["idempotent-replayed"] == "true"
+    listed = await client.get("/api/v1/branches", headers=tenant.headers("read"))
+    assert len(listed.json()["data"]) == 1
+    reused = await gql(client, tenant.admin_session, CREATE, {"input": {"name": "Other"}}, **{"Idempotency-Key": "g1"})
+    assert reused.json()["error"]["code"] == "idempotency_key_reused"

@@ -1,0 +1,1 @@
+"""Dramatiq actors. `workers` imports `app`; `app` never imports `workers`."""

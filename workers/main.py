@@ -1,0 +1,61 @@
+"""Worker entry point: what `dramatiq workers.main` and `rouptimize worker` load.
+
+Importing it resolves the services from the environment (the URLs `serve` passes to its worker
+child, or embedded servers), points `app.core.db` at them, connects the broker, then imports
+every actor module.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+import dramatiq
+
+from app.core.embedded import Services, bootstrap
+from workers.broker import close_broker, setup_broker
+
+_services: Services | None = None
+
+
+def setup() -> Services:
+    global _services
+    if _services is None:
+        # Migrations are the job of `rouptimize migrate` / `serve`, not of every worker replica.
+        _services = bootstrap(migrate=False)
+        assert _services.redis_url is not None
+        setup_broker(_services.redis_url)
+    return _services
+
+
+setup()
+
+from workers import maintenance  # noqa: E402,F401  (actor modules register on import)
+
+
+def run(threads: int = 4, stop_timeout_ms: int = 30_000) -> None:
+    """Run a Dramatiq worker and the scheduler in this process until SIGINT/SIGTERM."""
+    from workers.schedule import Scheduler
+
+    stopping = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+
+    broker = dramatiq.get_broker()
+    worker = dramatiq.Worker(broker, worker_threads=threads)
+    scheduler = Scheduler()
+    worker.start()
+    scheduler.start()
+    try:
+        while not stopping.wait(1.0):
+            pass
+    finally:
+        scheduler.stop()
+        worker.stop(timeout=stop_timeout_ms)
+        broker.close()
+        close_broker()

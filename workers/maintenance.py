@@ -1,0 +1,36 @@
+"""Housekeeping actors."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from app.core.db import UnitOfWork, unit_of_work
+from app.core.logging import get_logger
+from app.core.principal import Principal
+from app.settings import get_settings
+from workers.broker import actor
+from workers.schedule import every
+
+log = get_logger("rouptimize.maintenance")
+
+
+async def expire_idempotency_keys_older_than(uow: UnitOfWork, hours: int) -> int:
+    """Delete stored idempotent responses older than `hours`; returns how many.
+
+    `expire_idempotency_keys` is SECURITY DEFINER, so the application role reaches every company's
+    keys through it without a company bound and without BYPASSRLS.
+    """
+    deleted = await uow.scalar(
+        text("select expire_idempotency_keys(make_interval(hours => :hours))"), {"hours": hours}
+    )
+    return int(deleted or 0)
+
+
+@actor("maintenance.expire_idempotency_keys", queue_name="maintenance", max_retries=3)
+async def expire_idempotency_keys() -> None:
+    async with unit_of_work(Principal.system(None)) as uow:
+        deleted = await expire_idempotency_keys_older_than(uow, get_settings().idempotency_ttl_hours)
+    log.info("idempotency_keys_expired", count=deleted)
+
+
+every(15 * 60, expire_idempotency_keys)
