@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Index, text
 from sqlmodel import Field, SQLModel
 
 from app.core.models import TenantColumns, utcnow
@@ -23,6 +23,7 @@ class Company(SQLModel, table=True):
 
 class WebUser(TenantColumns, table=True):
     __tablename__ = "web_user"
+    __table_args__ = (Index("ux_web_user_email_lower", text("lower(email)"), unique=True),)
 
     # Login is by email alone, so an email names one user across the platform (unique index on lower()).
     email: str = Field(max_length=320)

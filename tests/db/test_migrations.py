@@ -1,0 +1,77 @@
+"""Migrations: a fresh database reaches exactly the schema the models declare, and a database
+taken down and back up again ends in the same schema."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+from app.migrations import alembic_config, import_models, psycopg2_url
+
+
+@pytest.fixture
+def scratch_url(services: object) -> Iterator[str]:
+    owner = psycopg2_url(services.owner_url)  # type: ignore[attr-defined]
+    name = "scratch_" + uuid.uuid4().hex[:8]
+    admin = create_engine(owner, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(owner).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _schema(url: str) -> dict[str, object]:
+    engine = create_engine(url)
+    try:
+        inspector = inspect(engine)
+        with engine.connect() as conn:
+            policies = sorted(conn.execute(text("select tablename, policyname, qual from pg_policies")).all())
+            functions = sorted(
+                conn.execute(
+                    text("select proname, prosecdef from pg_proc where pronamespace = 'public'::regnamespace")
+                ).all()
+            )
+        return {
+            table: {
+                "columns": [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
+                "indexes": sorted((i["name"], tuple(i["column_names"]), i["unique"]) for i in inspector.get_indexes(table)),
+                "uniques": sorted(u["name"] or "" for u in inspector.get_unique_constraints(table)),
+                "fks": sorted(str(fk["referred_table"]) + str(fk["constrained_columns"]) for fk in inspector.get_foreign_keys(table)),
+            }
+            for table in inspector.get_table_names()
+        } | {"_policies": policies, "_functions": functions}
+    finally:
+        engine.dispose()
+
+
+def test_fresh_and_round_tripped_databases_match(scratch_url: str) -> None:
+    config = alembic_config(scratch_url)
+    command.upgrade(config, "head")
+    fresh = _schema(scratch_url)
+    command.downgrade(config, "base")
+    command.upgrade(config, "head")
+    assert _schema(scratch_url) == fresh
+
+
+def test_models_and_migrations_agree(scratch_url: str) -> None:
+    command.upgrade(alembic_config(scratch_url), "head")
+    import_models()
+    engine = create_engine(scratch_url)
+    try:
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    finally:
+        engine.dispose()
+    assert diff == [], diff
