@@ -73,11 +73,14 @@ def serve(
     _logging()
     services = bootstrap(stop_postgres_at_exit=True)
     _publish(services)
-    assert services.redis_url is not None
+    # Outside production, generate the development secrets now, before the API and the worker
+    # could each race to create them on first use.
+    for name in ("token_hash_secret", "session_secret", "webhook_signing_secret"):
+        get_settings().secret(name)
     from workers.broker import close_broker, setup_broker
 
-    setup_broker(services.redis_url)
-    worker = subprocess.Popen(
+    setup_broker(services.require_redis())
+    worker = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
         [sys.executable, "-m", "app.cli", "worker", "--threads", str(worker_threads)], env=os.environ.copy()
     )
     threading.Thread(target=_watch_child, args=(worker,), daemon=True).start()
@@ -118,10 +121,9 @@ def serve_api(host: str = "127.0.0.1", port: int = 8000) -> None:
     _logging()
     services = bootstrap(migrate=False)
     _publish(services)
-    assert services.redis_url is not None
     from workers.broker import close_broker, setup_broker
 
-    setup_broker(services.redis_url)
+    setup_broker(services.require_redis())
     try:
         _uvicorn(host, port)
     finally:

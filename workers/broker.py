@@ -39,11 +39,12 @@ def current_broker() -> dramatiq.Broker:
 
 def install(broker: dramatiq.Broker) -> dramatiq.Broker:
     """Make `broker` the global one and move every actor declared so far onto it."""
-    global _broker
+    global _broker, _redis_url
     for declared in list(_broker.actors.values()):
         declared.broker = broker
         broker.declare_actor(declared)
     _broker = broker
+    _redis_url = None
     dramatiq.set_broker(broker)
     return broker
 
@@ -53,8 +54,9 @@ def setup_broker(redis_url: str) -> dramatiq.Broker:
     global _redis_url
     if _redis_url == redis_url:
         return _broker
+    broker = install(RedisBroker(url=redis_url, middleware=middleware()))  # type: ignore[no-untyped-call]
     _redis_url = redis_url
-    return install(RedisBroker(url=redis_url, middleware=middleware()))
+    return broker
 
 
 def close_broker() -> None:
@@ -70,6 +72,6 @@ def actor(
     """`@actor("area.verb")`: declare on whichever broker is current; `setup_broker` moves it later."""
 
     def decorator(fn: F) -> dramatiq.Actor[Any, Any]:
-        return dramatiq.actor(fn, actor_name=name, queue_name=queue_name, broker=_broker, **options)  # type: ignore[no-any-return]
+        return dramatiq.actor(actor_name=name, queue_name=queue_name, broker=_broker, **options)(fn)
 
     return decorator

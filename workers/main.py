@@ -24,8 +24,7 @@ def setup() -> Services:
     if _services is None:
         # Migrations are the job of `rouptimize migrate` / `serve`, not of every worker replica.
         _services = bootstrap(migrate=False)
-        assert _services.redis_url is not None
-        setup_broker(_services.redis_url)
+        setup_broker(_services.require_redis())
     return _services
 
 

@@ -33,7 +33,8 @@ def configure(*, owner_url: str, app_url: str) -> None:
 
 
 def sync_url(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    # SQLAlchemy 2.1 maps a bare `postgresql://` to psycopg 3; the synchronous driver here is psycopg2.
+    return async_url(url).replace("postgresql+asyncpg://", "postgresql+psycopg2://", 1)
 
 
 def async_url(url: str) -> str:

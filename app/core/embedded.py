@@ -35,6 +35,11 @@ class Services:
     embedded_postgres: bool = False
     _handles: list[Any] = field(default_factory=list, repr=False)
 
+    def require_redis(self) -> str:
+        if self.redis_url is None:
+            raise RuntimeError("no Redis: resolve the services with need_redis=True")
+        return self.redis_url
+
     def env(self) -> dict[str, str]:
         """Environment that makes another process (worker child, uvicorn app) use these services."""
         env = {"DATABASE_URL": self.owner_url, "APP_DATABASE_URL": self.app_url}
@@ -81,11 +86,11 @@ def ensure_services(
 
 
 def _embedded_postgres(data_dir: Path, stop_at_exit: bool) -> tuple[str, str, Any]:
-    import pgserver
+    from pgserver.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
     _forget_dead_handles(data_dir / "pg")
-    server = pgserver.get_server(data_dir / "pg", cleanup_mode="stop" if stop_at_exit else None)
+    server = get_server(data_dir / "pg", cleanup_mode="stop" if stop_at_exit else None)
     socket_dir = make_url(server.get_uri()).query["host"]
     # pgserver initialises the cluster with trust authentication on its unix socket only.
     owner = f"postgresql+asyncpg://postgres@/postgres?host={socket_dir}"
@@ -97,7 +102,7 @@ def _forget_dead_handles(pgdata: Path) -> None:
     """pgserver stops the server when the last process using it exits, counting processes in a pid
     file; a process killed outright never removes itself, and the server would then never stop."""
     import psutil
-    from pgserver import PostgresServer
+    from pgserver.postgres_server import PostgresServer
     from pgserver.utils import DiskList
 
     handles = DiskList(pgdata / ".handle_pids.json")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
-from sqlalchemy import create_engine, text
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
@@ -18,7 +21,7 @@ config = context.config
 MIGRATION_LOCK_ID = 0x726F7570  # "roup"
 
 
-def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # SQLModel's AutoString is a plain VARCHAR; render it as such so revisions never import sqlmodel.
     if type_ == "type" and isinstance(obj, AutoString):
         return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
@@ -31,7 +34,7 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_item=render_item)
     with context.begin_transaction():
         context.execute(text("select pg_advisory_xact_lock(:id)").bindparams(id=MIGRATION_LOCK_ID))
