@@ -36,10 +36,16 @@ dispatch and analytics systems.
 """
 
 _ERRORS = {
-    400: "invalid_json", 401: "unauthorized", 403: "insufficient_scope", 404: "not_found",
-    409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
-    422: "validation_error", 429: "rate_limited",
-}  # fmt: skip
+    400: "invalid_json",
+    401: "unauthorized",
+    403: "insufficient_scope",
+    404: "not_found",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
 
 
 class _Components:
@@ -50,7 +56,9 @@ class _Components:
         name = model.__name__
         if name not in self.schemas:
             schema = model.model_json_schema(
-                by_alias=True, mode=mode, ref_template="#/components/schemas/{model}"  # type: ignore[arg-type]
+                by_alias=True,
+                mode=mode,
+                ref_template="#/components/schemas/{model}",  # type: ignore[arg-type]
             )
             for def_name, definition in schema.pop("$defs", {}).items():
                 self.schemas.setdefault(def_name, definition)
@@ -90,28 +98,41 @@ def _parameters(endpoint: Endpoint, components: _Components) -> list[dict[str, A
         for name, prop in schema.get("properties", {}).items():
             description = prop.pop("description", "")
             params.append(
-                {"name": name, "in": "query", "required": name in required, "schema": prop, "description": description}
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in required,
+                    "schema": prop,
+                    "description": description,
+                }
             )
     if endpoint.mutating and endpoint.surface != "auth":
         params.append(
             {
-                "name": "Idempotency-Key", "in": "header", "required": False,
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
                 "schema": {"type": "string", "minLength": 1, "maxLength": 255},
                 "description": "Makes the write safe to retry for 24 hours.",
             }
-        )  # fmt: skip
+        )
     return params
 
 
 def _success(endpoint: Endpoint, components: _Components) -> dict[str, Any]:
     if endpoint.status == 204:
         return {"description": "Done; no body."}
-    data: dict[str, Any] = components.ref(endpoint.returns, "serialization") if endpoint.returns else {"type": "object"}
+    data: dict[str, Any] = (
+        components.ref(endpoint.returns, "serialization") if endpoint.returns else {"type": "object"}
+    )
     if endpoint.many:
         schema = {
             "type": "object",
             "required": ["data", "pagination"],
-            "properties": {"data": {"type": "array", "items": data}, "pagination": {"$ref": "#/components/schemas/Pagination"}},
+            "properties": {
+                "data": {"type": "array", "items": data},
+                "pagination": {"$ref": "#/components/schemas/Pagination"},
+            },
         }
     else:
         schema = {"type": "object", "required": ["data"], "properties": {"data": data}}

@@ -66,7 +66,11 @@ def render(endpoint: Endpoint, result: Any) -> Response:
         assert isinstance(result, Page)
         payload: Any = {
             "data": [_out(endpoint, item) for item in result.items],
-            "pagination": {"limit": result.limit, "nextCursor": result.next_cursor, "hasMore": result.has_more},
+            "pagination": {
+                "limit": result.limit,
+                "nextCursor": result.next_cursor,
+                "hasMore": result.has_more,
+            },
         }
     else:
         payload = {"data": _out(endpoint, result)}
@@ -82,12 +86,20 @@ def _out(endpoint: Endpoint, item: Any) -> Any:
 
 def _check_surface(endpoint: Endpoint, principal: Principal) -> None:
     if endpoint.surface == "settings" and principal.actor_type != ActorType.USER:
-        raise InsufficientScope("Settings endpoints need a company admin's web session; API tokens may not use them.")
+        raise InsufficientScope(
+            "Settings endpoints need a company admin's web session; API tokens may not use them."
+        )
     if endpoint.surface == "api" and principal.actor_type != ActorType.TOKEN:
         raise InsufficientScope("/api/v1 is for API tokens; the web panel uses /graphql.")
     if not principal.can(endpoint.scope):
-        needed = {Scope.WRITE: "a full_access token", Scope.ADMIN: "a company admin", Scope.READ: "read access"}
-        raise InsufficientScope(f"This call needs {needed[endpoint.scope]}.", {"requiredScope": endpoint.scope.value})
+        needed = {
+            Scope.WRITE: "a full_access token",
+            Scope.ADMIN: "a company admin",
+            Scope.READ: "read access",
+        }
+        raise InsufficientScope(
+            f"This call needs {needed[endpoint.scope]}.", {"requiredScope": endpoint.scope.value}
+        )
 
 
 async def run(endpoint: Endpoint, request: Request) -> Response:

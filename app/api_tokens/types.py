@@ -24,7 +24,9 @@ def as_api_token(record: object) -> ApiToken:
     return ApiToken.from_pydantic(ApiTokenOut.model_validate(record))  # type: ignore[attr-defined,no-any-return]
 
 
-@pydantic_type(model=ApiTokenCreatedOut, all_fields=True, description="A new token; `token` is shown only here.")
+@pydantic_type(
+    model=ApiTokenCreatedOut, all_fields=True, description="A new token; `token` is shown only here."
+)
 class CreatedApiToken:
     pass
 
@@ -45,7 +47,9 @@ class ApiTokenMutations:
     @mutation(Scope.ADMIN)
     async def create_api_token(self, info: Info, input: CreateApiTokenInput) -> CreatedApiToken:  # type: ignore[valid-type]
         created = await api_token_service.create(info.context.uow, to_model(ApiTokenCreate, input))
-        out = ApiTokenCreatedOut.model_validate({**ApiTokenOut.model_validate(created.record).model_dump(), "token": created.token})
+        out = ApiTokenCreatedOut.model_validate(
+            {**ApiTokenOut.model_validate(created.record).model_dump(), "token": created.token}
+        )
         return CreatedApiToken.from_pydantic(out)
 
     @mutation(Scope.ADMIN)

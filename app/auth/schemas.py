@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from pydantic import StringConstraints
-from typing_extensions import Annotated
 
 from app.companies.schemas import UserOut
 from app.core.schemas import InputModel, OutModel

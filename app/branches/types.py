@@ -38,7 +38,9 @@ class BranchQueries:
         updated_since: dt.datetime | None = None,
         external_id: str | None = None,
     ) -> Connection[Branch]:
-        params = page_query(BranchQuery, first=first, after=after, updated_since=updated_since, external_id=external_id)
+        params = page_query(
+            BranchQuery, first=first, after=after, updated_since=updated_since, external_id=external_id
+        )
         return connection(await branch_service.list(info.context.uow, params), as_branch)
 
     @query()

@@ -12,7 +12,9 @@ from app.core.errors import DomainError, ValidationFailed
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(jsonutil.dumps(payload), status_code=status, headers=headers, media_type="application/json")
+    return Response(
+        jsonutil.dumps(payload), status_code=status, headers=headers, media_type="application/json"
+    )
 
 
 def error_body(error: DomainError, request_id: str) -> dict[str, Any]:

@@ -37,7 +37,11 @@ class RouteNotFound(DomainError):
 
 
 class MethodNotAllowed(DomainError):
-    code, http_status, default_message = "method_not_allowed", 405, "This endpoint does not accept that method."
+    code, http_status, default_message = (
+        "method_not_allowed",
+        405,
+        "This endpoint does not accept that method.",
+    )
 
 
 class Conflict(DomainError):

@@ -20,7 +20,9 @@ _IGNORED_FIELDS = frozenset({"updatedAt", "createdAt"})
 
 class ChangeRecord(SQLModel, table=True):
     __tablename__ = "change_history"
-    __table_args__ = (Index("ix_change_history_resource", "company_id", "resource_type", "resource_id", "at"),)
+    __table_args__ = (
+        Index("ix_change_history_resource", "company_id", "resource_type", "resource_id", "at"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     company_id: uuid.UUID = Field(foreign_key="company.id", ondelete="CASCADE")

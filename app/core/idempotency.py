@@ -85,7 +85,9 @@ async def claim(uow: UnitOfWork, key: str, request_fingerprint: str) -> StoredRe
     if not await uow.scalar(select(func.pg_try_advisory_xact_lock(lock_id))):
         raise IdempotencyKeyInUse()
     record = await uow.scalar(
-        select(IdempotencyRecord).where(IdempotencyRecord.company_id == uow.company_id, IdempotencyRecord.key == key)
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.company_id == uow.company_id, IdempotencyRecord.key == key
+        )
     )
     if record is None:
         return None

@@ -57,7 +57,9 @@ class RateLimiter:
     async def hit(self, bucket: str) -> Verdict:
         settings = get_settings()
         rate, burst = settings.rate_limit_per_second, settings.rate_limit_burst
-        allowed, remaining, retry_ms = await self.script(keys=[f"ratelimit:{bucket}"], args=[rate, burst, time.time()])
+        allowed, remaining, retry_ms = await self.script(
+            keys=[f"ratelimit:{bucket}"], args=[rate, burst, time.time()]
+        )
         refill = math.ceil((burst - int(remaining)) / rate) if rate > 0 else 0
         return Verdict(
             allowed=bool(allowed),

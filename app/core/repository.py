@@ -13,7 +13,6 @@ from sqlalchemy.sql import ColumnElement, Select
 from app.core.db import UnitOfWork
 from app.core.errors import NotFound, ValidationFailed
 from app.core.pagination import Page, decode_cursor, encode_cursor
-from app.core.schemas import ListQuery
 
 M = TypeVar("M", bound=Any)
 
@@ -69,9 +68,7 @@ class Repository(Generic[M]):
         rows = await uow.scalars(select(self.model.id).where(self.model.company_id == uow.company_id, *where))
         return list(rows)
 
-    async def page(
-        self, uow: UnitOfWork, query: Any, filters: Sequence[ColumnElement[bool]] = ()
-    ) -> Page[M]:
+    async def page(self, uow: UnitOfWork, query: Any, filters: Sequence[ColumnElement[bool]] = ()) -> Page[M]:
         model = self.model
         statement = self.base(uow).where(*filters)
         since = getattr(query, "updated_since", None)

@@ -23,7 +23,6 @@ class Depot:
         return as_branch(record) if record else None
 
 
-
 def as_depot(record: object) -> Depot:
     return Depot.from_pydantic(DepotOut.model_validate(record))  # type: ignore[attr-defined,no-any-return]
 

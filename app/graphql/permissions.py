@@ -19,9 +19,13 @@ class HasScope(BasePermission):
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         principal = info.context.principal
         if self.scope == Scope.ADMIN and principal.actor_type != ActorType.USER:
-            raise InsufficientScope("Settings need a company admin's web session; API tokens may not use them.")
+            raise InsufficientScope(
+                "Settings need a company admin's web session; API tokens may not use them."
+            )
         if not principal.can(self.scope):
-            raise InsufficientScope(f"This needs the `{self.scope.value}` scope.", {"requiredScope": self.scope.value})
+            raise InsufficientScope(
+                f"This needs the `{self.scope.value}` scope.", {"requiredScope": self.scope.value}
+            )
         return True
 
 

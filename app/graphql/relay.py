@@ -38,4 +38,6 @@ def page_query(
 
 
 def connection(page: Page[Any], convert: Any) -> Any:
-    return Connection(items=[convert(item) for item in page.items], next_cursor=page.next_cursor, has_more=page.has_more)
+    return Connection(
+        items=[convert(item) for item in page.items], next_cursor=page.next_cursor, has_more=page.has_more
+    )

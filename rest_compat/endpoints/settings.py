@@ -1,10 +1,10 @@
 from __future__ import annotations
 
+from pydantic import Field
+
 from app.api_tokens.schemas import ApiTokenCreate, ApiTokenCreatedOut, ApiTokenOut
 from app.api_tokens.service import api_token_service as svc
 from app.core.principal import Scope
-from pydantic import Field
-
 from app.core.schemas import QueryModel
 from rest_compat.spec import Endpoint
 

@@ -13,43 +13,75 @@ from tests.fixtures.factories import Factory
 
 
 class TestLogin:
-    async def test_login_gives_a_session_for_settings(self, client: httpx.AsyncClient, factory: Factory) -> None:
+    async def test_login_gives_a_session_for_settings(
+        self, client: httpx.AsyncClient, factory: Factory
+    ) -> None:
         tenant = await factory.tenant()
-        response = await client.post("/auth/login", json={"email": tenant.admin_email.upper(), "password": tenant.admin_password})
+        response = await client.post(
+            "/auth/login", json={"email": tenant.admin_email.upper(), "password": tenant.admin_password}
+        )
         assert response.status_code == 200
         data = response.json()["data"]
-        assert data["user"] == {"id": str(tenant.admin_id), "email": tenant.admin_email, "name": "", "role": "admin"}
+        assert data["user"] == {
+            "id": str(tenant.admin_id),
+            "email": tenant.admin_email,
+            "name": "",
+            "role": "admin",
+        }
         assert data["expiresAt"].endswith("Z")
-        listed = await client.get("/companies/me/api-tokens", headers={"Authorization": f"Bearer {data['accessToken']}"})
+        listed = await client.get(
+            "/companies/me/api-tokens", headers={"Authorization": f"Bearer {data['accessToken']}"}
+        )
         assert listed.status_code == 200
 
-    async def test_wrong_password_and_unknown_email_look_alike(self, client: httpx.AsyncClient, factory: Factory) -> None:
+    async def test_wrong_password_and_unknown_email_look_alike(
+        self, client: httpx.AsyncClient, factory: Factory
+    ) -> None:
         tenant = await factory.tenant()
         wrong = await client.post("/auth/login", json={"email": tenant.admin_email, "password": "nope-nope"})
-        unknown = await client.post("/auth/login", json={"email": "ghost@example.com", "password": "nope-nope"})
+        unknown = await client.post(
+            "/auth/login", json={"email": "ghost@example.com", "password": "nope-nope"}
+        )
         assert wrong.status_code == unknown.status_code == 401
         assert wrong.json()["error"]["message"] == unknown.json()["error"]["message"]
 
     async def test_tampered_session_is_401(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant = await factory.tenant()
-        response = await client.get("/companies/me/api-tokens", headers={"Authorization": f"Bearer {tenant.admin_session}x"})
+        response = await client.get(
+            "/companies/me/api-tokens", headers={"Authorization": f"Bearer {tenant.admin_session}x"}
+        )
         assert response.status_code == 401
 
-    async def test_sessions_do_not_open_the_integration_api(self, client: httpx.AsyncClient, factory: Factory) -> None:
+    async def test_sessions_do_not_open_the_integration_api(
+        self, client: httpx.AsyncClient, factory: Factory
+    ) -> None:
         tenant = await factory.tenant()
         response = await client.get("/api/v1/branches", headers=tenant.headers("admin"))
         assert response.status_code == 403
 
 
 class TestTokens:
-    async def test_create_reveals_once_then_lists_prefix_only(self, client: httpx.AsyncClient, factory: Factory) -> None:
+    async def test_create_reveals_once_then_lists_prefix_only(
+        self, client: httpx.AsyncClient, factory: Factory
+    ) -> None:
         tenant = await factory.tenant()
         created = await client.post(
-            "/companies/me/api-tokens", json={"name": "ERP", "preset": "read_only"}, headers=tenant.headers("admin")
+            "/companies/me/api-tokens",
+            json={"name": "ERP", "preset": "read_only"},
+            headers=tenant.headers("admin"),
         )
         assert created.status_code == 201
         data = created.json()["data"]
-        assert set(data) >= {"id", "name", "preset", "prefix", "token", "createdAt", "expiresAt", "lastUsedAt"}
+        assert set(data) >= {
+            "id",
+            "name",
+            "preset",
+            "prefix",
+            "token",
+            "createdAt",
+            "expiresAt",
+            "lastUsedAt",
+        }
         assert data["token"].startswith("rpt_test_") and len(data["token"]) >= 9 + 32
         assert data["prefix"] == data["token"][:12]
         listed = (await client.get("/companies/me/api-tokens", headers=tenant.headers("admin"))).json()
@@ -67,31 +99,45 @@ class TestTokens:
         assert data["token"]["preset"] == "read_only" and data["token"]["environment"] == "test"
         assert data["token"]["prefix"] == tenant.read_token[:12]
         assert data["company"] == {"id": str(tenant.id), "name": tenant.name, "creditsRemaining": 200}
-        listed = (await client.get("/companies/me/api-tokens", headers=tenant.headers("admin"))).json()["data"]
+        listed = (await client.get("/companies/me/api-tokens", headers=tenant.headers("admin"))).json()[
+            "data"
+        ]
         reader = next(t for t in listed if t["name"] == "reader")
         assert reader["lastUsedAt"] is not None
 
-    async def test_revocation_applies_on_the_next_request(self, client: httpx.AsyncClient, factory: Factory) -> None:
+    async def test_revocation_applies_on_the_next_request(
+        self, client: httpx.AsyncClient, factory: Factory
+    ) -> None:
         tenant = await factory.tenant()
         assert (await client.get("/api/v1/me", headers=tenant.headers())).status_code == 200
-        deleted = await client.delete(f"/companies/me/api-tokens/{tenant.write_token_id}", headers=tenant.headers("admin"))
+        deleted = await client.delete(
+            f"/companies/me/api-tokens/{tenant.write_token_id}", headers=tenant.headers("admin")
+        )
         assert deleted.status_code == 204
         assert (await client.get("/api/v1/me", headers=tenant.headers())).status_code == 401
-        listed = (await client.get("/companies/me/api-tokens", headers=tenant.headers("admin"))).json()["data"]
+        listed = (await client.get("/companies/me/api-tokens", headers=tenant.headers("admin"))).json()[
+            "data"
+        ]
         assert str(tenant.write_token_id) not in [t["id"] for t in listed]
 
     async def test_expired_token_is_401(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant = await factory.tenant()
         async with unit_of_work(Principal.system(tenant.id)) as uow:
             await uow.execute(
-                update(ApiToken).where(ApiToken.id == tenant.write_token_id)
+                update(ApiToken)
+                .where(ApiToken.id == tenant.write_token_id)
                 .values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
-            )  # fmt: skip
+            )
         assert (await client.get("/api/v1/me", headers=tenant.headers())).status_code == 401
 
     async def test_create_validation(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant = await factory.tenant()
-        for body in ({"name": "x", "preset": "superadmin"}, {"preset": "read_only"},
-                     {"name": "x", "preset": "read_only", "expiresAt": "2001-01-01T00:00:00Z"}):  # fmt: skip
-            response = await client.post("/companies/me/api-tokens", json=body, headers=tenant.headers("admin"))
+        for body in (
+            {"name": "x", "preset": "superadmin"},
+            {"preset": "read_only"},
+            {"name": "x", "preset": "read_only", "expiresAt": "2001-01-01T00:00:00Z"},
+        ):
+            response = await client.post(
+                "/companies/me/api-tokens", json=body, headers=tenant.headers("admin")
+            )
             assert response.status_code == 422, body

@@ -55,7 +55,9 @@ async def test_unknown_token_is_401(client: httpx.AsyncClient, ep: Endpoint) -> 
 
 
 @pytest.mark.parametrize("ep", API_WRITES, ids=_ids)
-async def test_read_only_token_cannot_write(client: httpx.AsyncClient, factory: Factory, ep: Endpoint) -> None:
+async def test_read_only_token_cannot_write(
+    client: httpx.AsyncClient, factory: Factory, ep: Endpoint
+) -> None:
     tenant = await factory.tenant()
     record = await MAKERS[resource_of(ep.path)](factory, tenant) if "{id}" in ep.path else {"id": "x"}
     response = await _send(client, ep, _url(ep, record["id"]), tenant.headers("read"))
@@ -63,14 +65,18 @@ async def test_read_only_token_cannot_write(client: httpx.AsyncClient, factory: 
 
 
 @pytest.mark.parametrize("ep", [ep for ep in ENDPOINTS if ep.surface == "settings"], ids=_ids)
-async def test_api_tokens_cannot_use_settings(client: httpx.AsyncClient, factory: Factory, ep: Endpoint) -> None:
+async def test_api_tokens_cannot_use_settings(
+    client: httpx.AsyncClient, factory: Factory, ep: Endpoint
+) -> None:
     tenant = await factory.tenant()
     for kind in ("read", "write"):
         _assert_error(await _send(client, ep, _url(ep), tenant.headers(kind)), 403, "insufficient_scope")
 
 
 @pytest.mark.parametrize("ep", WITH_ID, ids=_ids)
-async def test_other_companys_record_is_404(client: httpx.AsyncClient, factory: Factory, ep: Endpoint) -> None:
+async def test_other_companys_record_is_404(
+    client: httpx.AsyncClient, factory: Factory, ep: Endpoint
+) -> None:
     owner, intruder = await factory.tenant(), await factory.tenant()
     record = await MAKERS[resource_of(ep.path)](factory, owner)
     kind = "admin" if ep.surface == "settings" else "write"

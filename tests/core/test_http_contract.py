@@ -65,7 +65,9 @@ async def test_rate_limit_headers_and_429(client: httpx.AsyncClient, factory: Fa
     assert limited.headers["ratelimit-remaining"] == "0"
 
 
-async def test_internal_errors_do_not_leak(client: httpx.AsyncClient, factory: Factory, monkeypatch: object) -> None:
+async def test_internal_errors_do_not_leak(
+    client: httpx.AsyncClient, factory: Factory, monkeypatch: object
+) -> None:
     from app.branches.service import branch_service
 
     async def explode(*args: object, **kwargs: object) -> None:
@@ -78,3 +80,12 @@ async def test_internal_errors_do_not_leak(client: httpx.AsyncClient, factory: F
     body = response.json()
     assert body["error"]["code"] == "internal_error"
     assert "SELECT" not in response.text and "pg_shadow" not in response.text and ".py" not in response.text
+
+
+async def test_swagger_ui_is_served_locally(client: httpx.AsyncClient) -> None:
+    page = await client.get("/swagger")
+    assert page.status_code == 200
+    assert "/swagger/assets/swagger-ui-bundle.js" in page.text and "/openapi.json" in page.text
+    assert "http" not in page.text.split("<body>")[1].split("/openapi.json")[0].replace("http-equiv", "")
+    bundle = await client.get("/swagger/assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and len(bundle.content) > 100_000

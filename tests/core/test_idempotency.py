@@ -13,19 +13,26 @@ from tests.fixtures.factories import Factory
 
 async def _count_branches(company_id: object) -> int:
     async with unit_of_work(Principal.system(company_id)) as uow:  # type: ignore[arg-type]
-        return int(await uow.scalar(select(func.count()).select_from(Branch).where(Branch.company_id == company_id)))
+        return int(
+            await uow.scalar(select(func.count()).select_from(Branch).where(Branch.company_id == company_id))
+        )
 
 
 class TestReplay:
-    async def test_replay_returns_identical_body_and_runs_once(self, client: httpx.AsyncClient, factory: Factory) -> None:
+    async def test_replay_returns_identical_body_and_runs_once(
+        self, client: httpx.AsyncClient, factory: Factory
+    ) -> None:
         tenant = await factory.tenant()
         headers = tenant.headers(**{"Idempotency-Key": "create-1"})
-        first = await client.post("/api/v1/branches", json={"name": "A", "latitude": 1.0, "longitude": 2.0}, headers=headers)
+        first = await client.post(
+            "/api/v1/branches", json={"name": "A", "latitude": 1.0, "longitude": 2.0}, headers=headers
+        )
         # Same JSON with keys in another order is the same request.
         second = await client.post(
-            "/api/v1/branches", content=b'{"longitude": 2.0, "latitude": 1.0, "name": "A"}',
+            "/api/v1/branches",
+            content=b'{"longitude": 2.0, "latitude": 1.0, "name": "A"}',
             headers={**headers, "Content-Type": "application/json"},
-        )  # fmt: skip
+        )
         assert first.status_code == second.status_code == 201
         assert second.content == first.content
         assert second.headers["idempotent-replayed"] == "true"
@@ -33,7 +40,9 @@ class TestReplay:
         assert second.headers["x-request-id"] != first.headers["x-request-id"]
         assert await _count_branches(tenant.id) == 1
 
-    async def test_different_request_same_key_is_409(self, client: httpx.AsyncClient, factory: Factory) -> None:
+    async def test_different_request_same_key_is_409(
+        self, client: httpx.AsyncClient, factory: Factory
+    ) -> None:
         tenant = await factory.tenant()
         headers = tenant.headers(**{"Idempotency-Key": "k"})
         await client.post("/api/v1/branches", json={"name": "A"}, headers=headers)
@@ -43,10 +52,16 @@ class TestReplay:
     async def test_keys_are_per_company(self, client: httpx.AsyncClient, factory: Factory) -> None:
         a, b = await factory.tenant(), await factory.tenant()
         for tenant in (a, b):
-            response = await client.post("/api/v1/branches", json={"name": "A"}, headers=tenant.headers(**{"Idempotency-Key": "shared"}))
+            response = await client.post(
+                "/api/v1/branches",
+                json={"name": "A"},
+                headers=tenant.headers(**{"Idempotency-Key": "shared"}),
+            )
             assert response.status_code == 201 and "idempotent-replayed" not in response.headers
 
-    async def test_4xx_results_are_stored_and_replayed(self, client: httpx.AsyncClient, factory: Factory) -> None:
+    async def test_4xx_results_are_stored_and_replayed(
+        self, client: httpx.AsyncClient, factory: Factory
+    ) -> None:
         tenant = await factory.tenant()
         headers = tenant.headers(**{"Idempotency-Key": "bad"})
         first = await client.post("/api/v1/branches", json={"latitude": 100}, headers=headers)
@@ -55,7 +70,9 @@ class TestReplay:
         assert second.content == first.content  # including the original requestId
         assert second.headers["idempotent-replayed"] == "true"
 
-    async def test_replay_comes_before_the_404_check(self, client: httpx.AsyncClient, factory: Factory) -> None:
+    async def test_replay_comes_before_the_404_check(
+        self, client: httpx.AsyncClient, factory: Factory
+    ) -> None:
         tenant = await factory.tenant()
         branch = await factory.branch(tenant)
         headers = tenant.headers(**{"Idempotency-Key": "del"})
@@ -66,13 +83,17 @@ class TestReplay:
 
     async def test_invalid_key_is_rejected(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant = await factory.tenant()
-        response = await client.post("/api/v1/branches", json={"name": "A"}, headers=tenant.headers(**{"Idempotency-Key": "x" * 256}))
+        response = await client.post(
+            "/api/v1/branches", json={"name": "A"}, headers=tenant.headers(**{"Idempotency-Key": "x" * 256})
+        )
         assert response.status_code == 422
         assert response.json()["error"]["details"][0]["field"] == "Idempotency-Key"
 
 
 class TestConcurrency:
-    async def test_twenty_concurrent_requests_create_one_record(self, client: httpx.AsyncClient, factory: Factory) -> None:
+    async def test_twenty_concurrent_requests_create_one_record(
+        self, client: httpx.AsyncClient, factory: Factory
+    ) -> None:
         tenant = await factory.tenant()
         headers = tenant.headers(**{"Idempotency-Key": "race"})
         responses = await asyncio.gather(
@@ -93,6 +114,8 @@ class TestConcurrency:
 
         async with unit_of_work(Principal.system(tenant.id)) as uow:
             assert await idempotency.claim(uow, "slow", "fp") is None
-            response = await client.post("/api/v1/branches", json={"name": "A"}, headers=tenant.headers(**{"Idempotency-Key": "slow"}))
+            response = await client.post(
+                "/api/v1/branches", json={"name": "A"}, headers=tenant.headers(**{"Idempotency-Key": "slow"})
+            )
             assert (response.status_code, response.json()["error"]["code"]) == (409, "idempotency_key_in_use")
         assert await _count_branches(tenant.id) == 0

@@ -46,9 +46,14 @@ def _schema(url: str) -> dict[str, object]:
         return {
             table: {
                 "columns": [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
-                "indexes": sorted((i["name"], tuple(i["column_names"]), i["unique"]) for i in inspector.get_indexes(table)),
+                "indexes": sorted(
+                    (i["name"], tuple(i["column_names"]), i["unique"]) for i in inspector.get_indexes(table)
+                ),
                 "uniques": sorted(u["name"] or "" for u in inspector.get_unique_constraints(table)),
-                "fks": sorted(str(fk["referred_table"]) + str(fk["constrained_columns"]) for fk in inspector.get_foreign_keys(table)),
+                "fks": sorted(
+                    str(fk["referred_table"]) + str(fk["constrained_columns"])
+                    for fk in inspector.get_foreign_keys(table)
+                ),
             }
             for table in inspector.get_table_names()
         } | {"_policies": policies, "_functions": functions}

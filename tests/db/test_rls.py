@@ -38,7 +38,9 @@ async def test_every_company_table_has_a_policy(services: object) -> None:
         protected = set(
             (
                 await conn.execute(
-                    text("select relname from pg_class where relrowsecurity and relnamespace = 'public'::regnamespace")
+                    text(
+                        "select relname from pg_class where relrowsecurity and relnamespace = 'public'::regnamespace"
+                    )
                 )
             ).scalars()
         )
@@ -62,8 +64,14 @@ async def test_unscoped_sql_sees_only_the_bound_company(client: httpx.AsyncClien
         assert branch_a["id"] in ids and branch_b["id"] not in ids
         assert companies == {a.id}
         for table in tables:
-            foreign = await uow.execute(text(f"select count(*) from {table} where company_id = :b" if table != "company"
-                                             else "select count(*) from company where id = :b"), {"b": b.id})  # fmt: skip
+            foreign = await uow.execute(
+                text(
+                    f"select count(*) from {table} where company_id = :b"
+                    if table != "company"
+                    else "select count(*) from company where id = :b"
+                ),
+                {"b": b.id},
+            )
             assert foreign.scalar() == 0, table
 
 
@@ -75,7 +83,9 @@ async def test_writes_into_another_company_are_refused(factory: Factory) -> None
     with pytest.raises(DBAPIError, match="row-level security"):
         async with unit_of_work(Principal.system(a.id)) as uow:
             await uow.execute(
-                text("insert into branch (id, company_id, name, timezone, created_at, updated_at) "
-                     "values (gen_random_uuid(), :b, 'smuggled', 'UTC', now(), now())"),
+                text(
+                    "insert into branch (id, company_id, name, timezone, created_at, updated_at) "
+                    "values (gen_random_uuid(), :b, 'smuggled', 'UTC', now(), now())"
+                ),
                 {"b": b.id},
-            )  # fmt: skip
+            )

@@ -10,9 +10,13 @@ class TestDepots:
         tenant = await factory.tenant()
         depot = await factory.depot(tenant, externalId="wh-1")
         assert (depot["openingTime"], depot["closingTime"]) == ("07:00", "19:00")
-        patched = await client.patch(f"/api/v1/depots/{depot['id']}", json={"closingTime": "21:30"}, headers=tenant.headers())
+        patched = await client.patch(
+            f"/api/v1/depots/{depot['id']}", json={"closingTime": "21:30"}, headers=tenant.headers()
+        )
         assert patched.json()["data"]["closingTime"] == "21:30"
-        assert (await client.delete(f"/api/v1/depots/{depot['id']}", headers=tenant.headers())).status_code == 204
+        assert (
+            await client.delete(f"/api/v1/depots/{depot['id']}", headers=tenant.headers())
+        ).status_code == 204
 
     async def test_branch_must_be_in_the_company(self, client: httpx.AsyncClient, factory: Factory) -> None:
         mine, theirs = await factory.tenant(), await factory.tenant()
@@ -43,7 +47,9 @@ class TestDepots:
         one, two = await factory.branch(tenant), await factory.branch(tenant)
         await factory.depot(tenant, one["id"])
         d2 = await factory.depot(tenant, two["id"])
-        listed = await client.get("/api/v1/depots", params={"branchId": two["id"]}, headers=tenant.headers("read"))
+        listed = await client.get(
+            "/api/v1/depots", params={"branchId": two["id"]}, headers=tenant.headers("read")
+        )
         assert [d["id"] for d in listed.json()["data"]] == [d2["id"]]
         bad = await client.get("/api/v1/depots", params={"branchId": "x"}, headers=tenant.headers("read"))
         assert bad.status_code == 422

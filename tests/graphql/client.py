@@ -6,7 +6,11 @@ import httpx
 
 
 async def gql(
-    client: httpx.AsyncClient, credential: str, query: str, variables: dict[str, Any] | None = None, **headers: str
+    client: httpx.AsyncClient,
+    credential: str,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    **headers: str,
 ) -> httpx.Response:
     return await client.post(
         "/graphql",

@@ -7,12 +7,16 @@ from app.core import db
 from tests.fixtures.factories import Factory
 from tests.graphql.client import gql
 
-CREATE = """mutation($input: CreateBranchInput!) { createBranch(input: $input) { id name timezone createdAt } }"""
+CREATE = (
+    """mutation($input: CreateBranchInput!) { createBranch(input: $input) { id name timezone createdAt } }"""
+)
 
 
 async def test_create_through_graphql_reads_through_rest(client: httpx.AsyncClient, factory: Factory) -> None:
     tenant = await factory.tenant()
-    response = await gql(client, tenant.admin_session, CREATE, {"input": {"name": "GQL", "timezone": "Europe/Berlin"}})
+    response = await gql(
+        client, tenant.admin_session, CREATE, {"input": {"name": "GQL", "timezone": "Europe/Berlin"}}
+    )
     branch = response.json()["data"]["createBranch"]
     assert branch["createdAt"].endswith("Z")
     rest = await client.get(f"/api/v1/branches/{branch['id']}", headers=tenant.headers("read"))
@@ -21,20 +25,28 @@ async def test_create_through_graphql_reads_through_rest(client: httpx.AsyncClie
 
 async def test_validation_and_domain_errors_carry_codes(client: httpx.AsyncClient, factory: Factory) -> None:
     tenant = await factory.tenant()
-    bad = await gql(client, tenant.admin_session, CREATE, {"input": {"name": "x", "timezone": "Nowhere/Land"}})
+    bad = await gql(
+        client, tenant.admin_session, CREATE, {"input": {"name": "x", "timezone": "Nowhere/Land"}}
+    )
     error = bad.json()["errors"][0]
     assert error["extensions"]["code"] == "validation_error"
     assert error["extensions"]["details"][0]["field"] == "input.timezone"
     assert error["extensions"]["requestId"] == bad.headers["x-request-id"]
-    missing = await gql(client, tenant.admin_session, "query($id: UUID!) { branch(id: $id) { id } }",
-                        {"id": "00000000-0000-4000-8000-000000000000"})  # fmt: skip
+    missing = await gql(
+        client,
+        tenant.admin_session,
+        "query($id: UUID!) { branch(id: $id) { id } }",
+        {"id": "00000000-0000-4000-8000-000000000000"},
+    )
     assert missing.json()["errors"][0]["extensions"]["code"] == "not_found"
 
 
 async def test_failed_mutation_leaves_nothing_behind(client: httpx.AsyncClient, factory: Factory) -> None:
     tenant = await factory.tenant()
     await factory.branch(tenant, externalId="taken")
-    response = await gql(client, tenant.admin_session, CREATE, {"input": {"name": "dup", "externalId": "taken"}})
+    response = await gql(
+        client, tenant.admin_session, CREATE, {"input": {"name": "dup", "externalId": "taken"}}
+    )
     assert response.json()["errors"][0]["extensions"]["code"] == "conflict"
     listed = await client.get("/api/v1/branches", headers=tenant.headers("read"))
     assert len(listed.json()["data"]) == 1
@@ -111,5 +123,7 @@ async def test_idempotent_mutation_replays(client: httpx.AsyncClient, factory: F
     assert second.content == first.content and second.headers["idempotent-replayed"] == "true"
     listed = await client.get("/api/v1/branches", headers=tenant.headers("read"))
     assert len(listed.json()["data"]) == 1
-    reused = await gql(client, tenant.admin_session, CREATE, {"input": {"name": "Other"}}, **{"Idempotency-Key": "g1"})
+    reused = await gql(
+        client, tenant.admin_session, CREATE, {"input": {"name": "Other"}}, **{"Idempotency-Key": "g1"}
+    )
     assert reused.json()["error"]["code"] == "idempotency_key_reused"

@@ -17,7 +17,9 @@ async def test_keys_older_than_the_ttl_expire_and_the_key_runs_again(
     tenant = await factory.tenant()
     headers = tenant.headers(**{"Idempotency-Key": "old"})
     first = await client.post("/api/v1/branches", json={"name": "A"}, headers=headers)
-    fresh = await client.post("/api/v1/branches", json={"name": "B"}, headers=tenant.headers(**{"Idempotency-Key": "new"}))
+    fresh = await client.post(
+        "/api/v1/branches", json={"name": "B"}, headers=tenant.headers(**{"Idempotency-Key": "new"})
+    )
     assert first.status_code == fresh.status_code == 201
     async with unit_of_work(Principal.system(tenant.id), kind="owner") as uow:
         await uow.execute(
@@ -29,7 +31,9 @@ async def test_keys_older_than_the_ttl_expire_and_the_key_runs_again(
     async with unit_of_work(Principal.system(None)) as uow:
         assert await expire_idempotency_keys_older_than(uow, 24) >= 1
     async with unit_of_work(Principal.system(tenant.id)) as uow:
-        keys = await uow.scalars(select(IdempotencyRecord.key).where(IdempotencyRecord.company_id == tenant.id))
+        keys = await uow.scalars(
+            select(IdempotencyRecord.key).where(IdempotencyRecord.company_id == tenant.id)
+        )
     assert keys == ["new"]
     again = await client.post("/api/v1/branches", json={"name": "A"}, headers=headers)
     assert again.status_code == 201 and "idempotent-replayed" not in again.headers
