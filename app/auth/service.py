@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from app.auth.schemas import LoginInput
 from app.companies.models import WebUser
 from app.companies.service import company_service
 from app.core.db import UnitOfWork
 from app.core.errors import Unauthorized
-from app.core.principal import PRESET_SCOPES, ROLE_SCOPES, ActorType, Preset, Principal
+from app.core.principal import PRESET_SCOPES, ROLE_SCOPES, ActorType, Preset, Principal, Source
 from app.core.security import hash_api_token, read_session, sign_session, verify_password
 from app.settings import get_settings
 
@@ -69,6 +70,8 @@ class AuthService:
 
     async def _session(self, uow: UnitOfWork, token: str) -> Principal:
         claims = read_session(token)
+        if claims and claims.get("typ") == "mobile":
+            return await self._mobile_session(uow, claims)
         if not claims or claims.get("typ") != "web":
             raise Unauthorized("The session is invalid or has expired.")
         company_id = uuid.UUID(claims["cid"])
@@ -87,6 +90,32 @@ class AuthService:
             role=user.role,
         )
         uow.principal = principal
+        return principal
+
+    async def _mobile_session(self, uow: UnitOfWork, claims: dict[str, Any]) -> Principal:
+        """The driver app's session. The mobile user is read on every request, so disabling or
+        deleting it ends its sessions at once; the driver acts as itself, through the `mobile` source."""
+        from app.drivers.models import Driver
+        from app.mobile_users.models import MobileUser
+        from app.mobile_users.service import driver_principal
+
+        company_id = uuid.UUID(claims["cid"])
+        await uow.bind(Principal.system(company_id))
+        user = await uow.scalar(
+            select(MobileUser).where(
+                MobileUser.company_id == company_id, MobileUser.id == uuid.UUID(claims["sub"])
+            )
+        )
+        if user is None or user.status != "active":
+            raise Unauthorized("The app session has ended: the account is disabled or deleted.")
+        driver = await uow.scalar(
+            select(Driver).where(Driver.company_id == company_id, Driver.id == user.driver_id)
+        )
+        if driver is None:
+            raise Unauthorized("The app session has ended: the driver no longer exists.")
+        principal = driver_principal(company_id, driver)
+        uow.principal = principal
+        uow.source = Source.MOBILE
         return principal
 
     async def login(self, uow: UnitOfWork, data: LoginInput) -> Session:

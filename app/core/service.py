@@ -63,7 +63,7 @@ class ResourceService(Generic[M]):
         await self.insert(uow, record)
         snapshot = self.snapshot(record)
         history.record_change(uow, self.resource_type, record.id, "created", history.creation(snapshot))
-        self.emit(uow, "created", record.id, snapshot)
+        await self.emit(uow, "created", record.id, snapshot)
         return record
 
     async def update(self, uow: UnitOfWork, record: M, data: UpdateModel) -> M:
@@ -86,7 +86,7 @@ class ResourceService(Generic[M]):
 
         await self.write_unique(uow, record, mutate)
         history.record_change(uow, self.resource_type, record.id, action, diff)
-        self.emit(uow, "updated", record.id, self.snapshot(record))
+        await self.emit(uow, "updated", record.id, self.snapshot(record))
         return record
 
     async def delete(self, uow: UnitOfWork, record: M) -> None:
@@ -99,12 +99,12 @@ class ResourceService(Generic[M]):
         snapshot = self.snapshot(record)
         await uow.delete(record)
         history.record_change(uow, self.resource_type, record.id, "deleted", [])
-        self.emit(uow, "deleted", record.id, snapshot)
+        await self.emit(uow, "deleted", record.id, snapshot)
 
     # --- helpers -------------------------------------------------------------------------
-    def emit(self, uow: UnitOfWork, verb: str, record_id: uuid.UUID, data: dict[str, Any]) -> None:
+    async def emit(self, uow: UnitOfWork, verb: str, record_id: uuid.UUID, data: dict[str, Any]) -> None:
         if self.event_prefix:
-            outbox.record_event(uow, f"{self.event_prefix}.{verb}", self.event_prefix, record_id, data)
+            await outbox.record_event(uow, f"{self.event_prefix}.{verb}", self.event_prefix, record_id, data)
 
     async def insert(self, uow: UnitOfWork, record: M) -> None:
         await self.write_unique(uow, record, lambda: uow.add(record))

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -20,6 +20,7 @@ from app.core.logging import get_logger
 from app.core.principal import ActorType, Principal, Source
 from app.graphql.context import Context
 from app.graphql.schema import schema
+from app.mobile_users.types import PUBLIC_MUTATIONS
 
 log = get_logger("rouptimize.graphql")
 _ANONYMOUS = Principal(company_id=None, actor_type=ActorType.SYSTEM, actor_id=None, actor_name="anonymous")
@@ -38,7 +39,9 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         # Parse, validation and limit errors: the document itself is wrong.
         body["extensions"] = {"code": "validation_error", "details": [], "requestId": request_id}
     else:
-        log.error("graphql_error", request_id=request_id, error_type=type(original).__name__, exc_info=original)
+        log.error(
+            "graphql_error", request_id=request_id, error_type=type(original).__name__, exc_info=original
+        )
         body["message"] = "An unexpected error occurred."
         body["extensions"] = {"code": "internal_error", "details": {}, "requestId": request_id}
     return {k: v for k, v in body.items() if v is not None}
@@ -48,7 +51,11 @@ async def _read_operation(request: Request) -> tuple[dict[str, Any], bytes]:
     if request.method == "GET":
         params = dict(request.query_params)
         variables = jsonutil.loads(params["variables"]) if params.get("variables") else None
-        return {"query": params.get("query"), "variables": variables, "operationName": params.get("operationName")}, b""
+        return {
+            "query": params.get("query"),
+            "variables": variables,
+            "operationName": params.get("operationName"),
+        }, b""
     raw = await request.body()
     content_type = request.headers.get("content-type", "")
     if "json" not in content_type:
@@ -58,8 +65,20 @@ async def _read_operation(request: Request) -> tuple[dict[str, Any], bytes]:
     except ValueError:
         raise InvalidJson() from None
     if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-        raise InvalidJson("Send {\"query\": \"...\", \"variables\": {...}}.")
+        raise InvalidJson('Send {"query": "...", "variables": {...}}.')
     return payload, raw
+
+
+def _is_public(query: str, operation_name: str | None) -> bool:
+    """A mutation made only of the driver app's pre-session fields (no fragments, no others)."""
+    try:
+        operation = get_operation_ast(parse(query), operation_name)
+    except GraphQLError:
+        return False
+    if operation is None or operation.operation != OperationType.MUTATION:
+        return False
+    fields = operation.selection_set.selections
+    return bool(fields) and all(isinstance(f, FieldNode) and f.name.value in PUBLIC_MUTATIONS for f in fields)
 
 
 def _is_mutation(query: str, operation_name: str | None) -> bool:
@@ -73,13 +92,21 @@ def _is_mutation(query: str, operation_name: str | None) -> bool:
 async def graphql_endpoint(request: Request) -> Response:
     state = request.scope.setdefault("state", {})
     request_id: str = state.get("request_id", "")
-    if request.method == "GET" and "text/html" in request.headers.get("accept", "") and "query" not in request.query_params:
-        return HTMLResponse(_GRAPHIQL.replace("{{ SUBSCRIPTION_ENABLED }}", "false").replace(
-            "{{ REPLACE_VARIABLES }}", ""
-        ))
+    if (
+        request.method == "GET"
+        and "text/html" in request.headers.get("accept", "")
+        and "query" not in request.query_params
+    ):
+        return HTMLResponse(
+            _GRAPHIQL.replace("{{ SUBSCRIPTION_ENABLED }}", "false").replace("{{ REPLACE_VARIABLES }}", "")
+        )
     try:
         payload, raw = await _read_operation(request)
         async with unit_of_work(_ANONYMOUS, Source.GRAPHQL) as uow:
+            if request.method == "POST" and _is_public(payload["query"], payload.get("operationName")):
+                # Sign-in and invite acceptance bind their company themselves, after the lookup.
+                uow.source = Source.MOBILE
+                return await _run(request, uow, _ANONYMOUS, payload, raw, request_id)
             principal = await auth_service.authenticate(uow, request.headers.get("authorization"))
             state["company_id"] = str(principal.company_id)
             state["token_id"] = str(principal.token_id) if principal.token_id else None
@@ -89,7 +116,12 @@ async def graphql_endpoint(request: Request) -> Response:
 
 
 async def _run(
-    request: Request, uow: UnitOfWork, principal: Principal, payload: dict[str, Any], raw: bytes, request_id: str
+    request: Request,
+    uow: UnitOfWork,
+    principal: Principal,
+    payload: dict[str, Any],
+    raw: bytes,
+    request_id: str,
 ) -> Response:
     query, operation_name = payload["query"], payload.get("operationName")
     variables = payload.get("variables")
@@ -98,22 +130,30 @@ async def _run(
     mutation = _is_mutation(query, operation_name)
     if mutation and request.method == "GET":
         raise ValidationFailed.field("query", "mutations must be sent with POST")
-    key = request.headers.get("idempotency-key") if mutation else None
+    # Public operations have no company to scope a key to; they are not idempotent by key.
+    key = request.headers.get("idempotency-key") if mutation and principal.company_id is not None else None
     fingerprint = ""
     if key is not None:
         idempotency.check_key(key)
         fingerprint = idempotency.fingerprint("POST", request.url.path, "", raw)
         stored = await idempotency.claim(uow, key, fingerprint)
         if stored is not None:
-            return Response(stored.body, stored.status_code, {**stored.headers, "Idempotent-Replayed": "true"})
+            return Response(
+                stored.body, stored.status_code, {**stored.headers, "Idempotent-Replayed": "true"}
+            )
     context = Context(uow=uow, principal=principal, request_id=request_id)
-    result = await schema.execute(query, variable_values=variables, context_value=context, operation_name=operation_name)
+    result = await schema.execute(
+        query, variable_values=variables, context_value=context, operation_name=operation_name
+    )
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
         body["errors"] = [format_error(e, request_id) for e in result.errors]
     response = json_response(body)
     if key is not None:
         idempotency.store(
-            uow, key, fingerprint, idempotency.StoredResponse(200, dict(response.headers), bytes(response.body))
+            uow,
+            key,
+            fingerprint,
+            idempotency.StoredResponse(200, dict(response.headers), bytes(response.body)),
         )
     return response

@@ -8,13 +8,23 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from app.api_tokens.types import ApiTokenMutations, ApiTokenQueries
+from app.assignments.types import AssignmentMutations, AssignmentQueries
 from app.branches.types import BranchMutations, BranchQueries
 from app.companies.types import CompanyQueries
 from app.depots.types import DepotMutations, DepotQueries
+from app.drivers.types import DriverMutations, DriverQueries
 from app.graphql.scalars import SCALAR_MAP
+from app.mobile_users.types import MobileUserMutations, MobileUserQueries
+from app.vehicles.types import VehicleMutations, VehicleQueries
 
-QUERIES: tuple[type, ...] = (CompanyQueries, BranchQueries, DepotQueries, ApiTokenQueries)
-MUTATIONS: tuple[type, ...] = (BranchMutations, DepotMutations, ApiTokenMutations)
+QUERIES: tuple[type, ...] = (
+    CompanyQueries, BranchQueries, DepotQueries, ApiTokenQueries,
+    VehicleQueries, DriverQueries, MobileUserQueries, AssignmentQueries,
+)  # fmt: skip
+MUTATIONS: tuple[type, ...] = (
+    BranchMutations, DepotMutations, ApiTokenMutations,
+    VehicleMutations, DriverMutations, MobileUserMutations, AssignmentMutations,
+)  # fmt: skip
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30

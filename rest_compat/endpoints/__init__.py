@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from rest_compat.endpoints import auth, branches, depots, me, settings
+from rest_compat.endpoints import (
+    assignments,
+    auth,
+    branches,
+    depots,
+    drivers,
+    me,
+    mobile_users,
+    settings,
+    vehicles,
+)
 from rest_compat.spec import Endpoint
 
 ENDPOINTS: list[Endpoint] = [
     *me.ENDPOINTS,
     *branches.ENDPOINTS,
     *depots.ENDPOINTS,
+    *vehicles.ENDPOINTS,
+    *drivers.ENDPOINTS,
+    *mobile_users.ENDPOINTS,
+    *assignments.ENDPOINTS,
     *settings.ENDPOINTS,
     *auth.ENDPOINTS,
 ]

@@ -18,6 +18,10 @@ MAKERS: dict[str, Maker] = {
     "branches": lambda f, t: f.branch(t),
     "depots": lambda f, t: f.depot(t),
     "api-tokens": _api_token,
+    "vehicles": lambda f, t: f.vehicle(t),
+    "drivers": lambda f, t: f.driver(t),
+    "mobile-users": lambda f, t: f.mobile_user(t),
+    "vehicle-driver-assignments": lambda f, t: f.assignment(t),
 }
 
 
