@@ -25,7 +25,13 @@ class CreatedCompany:
 
 class CompanyService:
     async def create(
-        self, uow: UnitOfWork, *, name: str, admin_email: str, admin_password: str, credits: int = INITIAL_CREDITS
+        self,
+        uow: UnitOfWork,
+        *,
+        name: str,
+        admin_email: str,
+        admin_password: str,
+        credits: int = INITIAL_CREDITS,
     ) -> CreatedCompany:
         """A new tenant with its first admin and its opening credit grant (200 by default)."""
         if not name.strip():
@@ -40,7 +46,9 @@ class CompanyService:
         await credit_service.grant(uow, credits, "opening grant")
         return CreatedCompany(company=company, admin=admin)
 
-    async def add_user(self, uow: UnitOfWork, *, email: str, password: str, role: str, name: str = "") -> WebUser:
+    async def add_user(
+        self, uow: UnitOfWork, *, email: str, password: str, role: str, name: str = ""
+    ) -> WebUser:
         email = email.strip().lower()
         if "@" not in email:
             raise ValidationFailed.field("email", "must be an email address")
@@ -52,7 +60,11 @@ class CompanyService:
         if taken:
             raise Conflict("A user with this email already exists.", {"field": "email"})
         user = WebUser(
-            company_id=uow.company_id, email=email, name=name, password_hash=hash_password(password), role=role
+            company_id=uow.company_id,
+            email=email,
+            name=name,
+            password_hash=hash_password(password),
+            role=role,
         )
         uow.add(user)
         await uow.flush()
