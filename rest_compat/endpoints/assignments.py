@@ -37,6 +37,7 @@ ENDPOINTS = [
              example={"endsAt": "2026-11-26T20:00:00Z"},
              description=RULES + " Only a vehicle or driver being changed must be active."),
     Endpoint("DELETE", "/vehicle-driver-assignments/{id}", Scope.WRITE,
-             lambda uow, c: svc.delete(uow, c.record), loads=svc.get, summary="Delete a vehicle-driver assignment.", tag=TAG, status=204,
+             lambda uow, c: svc.delete(uow, c.record), loads=svc.get,
+             summary="Delete a vehicle-driver assignment.", tag=TAG, status=204,
              emits=("vehicle_driver_assignment.deleted",)),
 ]  # fmt: skip
