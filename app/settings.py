@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = 24
     log_level: str = "INFO"
 
+    # Travel-time model of the default matrix provider: great-circle distance x detour factor,
+    # driven at an average speed.
+    detour_factor: float = Field(default=1.3, ge=1.0)
+    average_speed_kmh: float = Field(default=30.0, gt=0)
+    osrm_url: str | None = None
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"

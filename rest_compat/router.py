@@ -9,7 +9,6 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -21,6 +20,7 @@ from app.core.envelope import error_response, json_response
 from app.core.errors import DomainError, InsufficientScope, PayloadTooLarge, RateLimited
 from app.core.pagination import Page
 from app.core.principal import ActorType, Principal, Scope, Source
+from app.core.schemas import to_public
 from app.settings import get_settings
 from rest_compat.params import parse_body, parse_query
 from rest_compat.spec import Call, Endpoint
@@ -80,8 +80,7 @@ def render(endpoint: Endpoint, result: Any) -> Response:
 def _out(endpoint: Endpoint, item: Any) -> Any:
     if endpoint.returns is None or isinstance(item, dict):
         return item
-    model: type[BaseModel] = endpoint.returns
-    return model.model_validate(item, from_attributes=True).model_dump(by_alias=True)
+    return to_public(endpoint.returns, item)
 
 
 def _check_surface(endpoint: Endpoint, principal: Principal) -> None:

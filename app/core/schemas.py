@@ -106,6 +106,14 @@ class OutModel(BaseModel):
         return self.model_dump(by_alias=True)
 
 
+def to_public(model: type[BaseModel], record: Any) -> dict[str, Any]:
+    """A record in its public shape. Output models whose fields are not plain attributes of the
+    record (nested objects, one-time secrets) provide `from_record`."""
+    converter = getattr(model, "from_record", None)
+    out = converter(record) if converter else model.model_validate(record, from_attributes=True)
+    return out.public() if isinstance(out, OutModel) else out.model_dump(by_alias=True)
+
+
 class ResourceOut(OutModel):
     id: uuid.UUID
     created_at: dt.datetime

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, TypeVar
 
+from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import IntegrityError
 
 from app.core import history, outbox
@@ -16,7 +17,7 @@ from app.core.errors import Conflict
 from app.core.models import utcnow
 from app.core.pagination import Page
 from app.core.repository import Repository
-from app.core.schemas import InputModel, ListQuery, OutModel, UpdateModel
+from app.core.schemas import InputModel, ListQuery, OutModel, UpdateModel, to_public
 
 M = TypeVar("M", bound=Any)
 
@@ -43,7 +44,7 @@ class ResourceService(Generic[M]):
         return {}
 
     def snapshot(self, record: M) -> dict[str, Any]:
-        return self.out.model_validate(record).public()
+        return to_public(self.out, record)
 
     # --- reads ---------------------------------------------------------------------------
     async def get(self, uow: UnitOfWork, record_id: Any) -> M:
@@ -74,7 +75,7 @@ class ResourceService(Generic[M]):
     async def apply(self, uow: UnitOfWork, record: M, changes: dict[str, Any], action: str = "updated") -> M:
         """Write `changes` to `record`, recording history and the update event when anything changed."""
         before = self.snapshot(record)
-        proposed = self.out.model_validate(record).model_copy(update=changes).public()
+        proposed = {**before, **{to_camel(name): value for name, value in changes.items()}}
         diff = history.diff(before, proposed)
         if not diff:
             return record

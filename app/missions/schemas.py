@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from typing import Annotated, Any, ClassVar
+
+from pydantic import Field, StringConstraints, model_validator
+
+from app.core.schemas import (
+    ExternalId,
+    InputModel,
+    Latitude,
+    ListQuery,
+    Longitude,
+    OutModel,
+    Phone,
+    ResourceOut,
+    ShortText,
+    TimeOfDay,
+    UpdateModel,
+)
+from app.drivers.schemas import Email
+
+
+class MissionType(enum.StrEnum):
+    DELIVERY = "delivery"
+    PICKUP = "pickup"
+
+
+class MissionStatus(enum.StrEnum):
+    UNASSIGNED = "unassigned"
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    DELIVERED = "delivered"
+    PROOFED = "proofed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class SmsStatus(enum.StrEnum):
+    NOT_SENT = "not_sent"
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+CustomerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Notes = Annotated[str, StringConstraints(max_length=2000)]
+FailureReason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+ServiceSeconds = Annotated[int, Field(ge=0, le=86_400, description="Time spent at the stop, seconds.")]
+Priority = Annotated[int, Field(ge=0, le=3, description="0..3; higher is planned first when not all fit.")]
+Kilograms = Annotated[float, Field(ge=0)]
+CubicMetres = Annotated[float, Field(ge=0)]
+ItemCount = Annotated[int, Field(ge=0)]
+
+
+def _check_window(start: dt.time | None, end: dt.time | None) -> None:
+    if start is not None and end is not None and start >= end:
+        raise ValueError("timeWindowStart must be before timeWindowEnd")
+
+
+class MissionCreate(InputModel):
+    external_id: ExternalId | None = None
+    branch_id: uuid.UUID
+    type: MissionType = MissionType.DELIVERY
+    date: dt.date = Field(description="The day the mission is to be done (YYYY-MM-DD).")
+    customer_name: CustomerName | None = None
+    customer_phone: Phone | None = None
+    customer_email: Email | None = None
+    address: ShortText | None = None
+    latitude: Latitude
+    longitude: Longitude
+    time_window_start: TimeOfDay | None = Field(None, description="HH:MM, branch local time.")
+    time_window_end: TimeOfDay | None = Field(None, description="HH:MM, branch local time.")
+    service_duration_seconds: ServiceSeconds = 300
+    priority: Priority = 0
+    weight_kg: Kilograms | None = None
+    volume_m3: CubicMetres | None = None
+    items: ItemCount | None = None
+    notes: Notes | None = None
+    proof_required: bool = True
+
+    @model_validator(mode="after")
+    def _window(self) -> MissionCreate:
+        _check_window(self.time_window_start, self.time_window_end)
+        return self
+
+
+class MissionUpdate(UpdateModel):
+    """Fields of a mission; `status` may make the moves DOMAIN's "who moves a status" allows."""
+
+    required_fields: ClassVar[frozenset[str]] = frozenset(
+        {"branch_id", "type", "date", "latitude", "longitude", "service_duration_seconds", "priority",
+         "proof_required", "status"}
+    )  # fmt: skip
+
+    external_id: ExternalId | None = None
+    branch_id: uuid.UUID | None = None
+    type: MissionType | None = None
+    date: dt.date | None = None
+    customer_name: CustomerName | None = None
+    customer_phone: Phone | None = None
+    customer_email: Email | None = None
+    address: ShortText | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    time_window_start: TimeOfDay | None = None
+    time_window_end: TimeOfDay | None = None
+    service_duration_seconds: ServiceSeconds | None = None
+    priority: Priority | None = None
+    weight_kg: Kilograms | None = None
+    volume_m3: CubicMetres | None = None
+    items: ItemCount | None = None
+    notes: Notes | None = None
+    proof_required: bool | None = None
+    status: MissionStatus | None = None
+    failure_reason: FailureReason | None = None
+
+
+class ProofOut(OutModel):
+    required: bool
+    code: str | None = Field(None, description="Only in the create and bulk-create answers.")
+    sent_to: str | None
+    sms_status: SmsStatus
+    sent_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    attempts: int
+    max_attempts: int
+    verified_at: dt.datetime | None
+    proofed: bool
+
+
+class MissionOut(ResourceOut):
+    external_id: str | None
+    branch_id: uuid.UUID
+    type: MissionType
+    date: dt.date
+    customer_name: str | None
+    customer_phone: str | None
+    customer_email: str | None
+    address: str | None
+    latitude: float
+    longitude: float
+    time_window_start: dt.time | None
+    time_window_end: dt.time | None
+    service_duration_seconds: int
+    priority: int
+    weight_kg: float | None
+    volume_m3: float | None
+    items: int | None
+    notes: str | None
+    proof_required: bool
+    status: MissionStatus
+    route_id: uuid.UUID | None
+    sequence: int | None
+    driver_id: uuid.UUID | None
+    vehicle_id: uuid.UUID | None
+    eta: dt.datetime | None
+    etd: dt.datetime | None
+    failure_reason: str | None
+    proof: ProofOut
+
+    @classmethod
+    def from_record(cls, record: Any) -> MissionOut:
+        """A mission as the API shows it. `record` may carry a just-made proof code
+        (`CreatedMission`), which only create answers reveal."""
+        code = getattr(record, "proof_code", None)
+        mission = getattr(record, "mission", record)
+        proof = ProofOut(
+            required=mission.proof_required,
+            code=code,
+            sent_to=mission.proof_sent_to,
+            sms_status=SmsStatus(mission.proof_sms_status),
+            sent_at=mission.proof_sent_at,
+            expires_at=mission.proof_expires_at,
+            attempts=mission.proof_attempts,
+            max_attempts=mission.proof_max_attempts,
+            verified_at=mission.proof_verified_at,
+            proofed=mission.proof_verified_at is not None,
+        )
+        values = {name: getattr(mission, name) for name in cls.model_fields if name != "proof"}
+        return cls.model_validate({**values, "proof": proof})
+
+    def public(self) -> dict[str, Any]:
+        data = self.model_dump(by_alias=True)
+        if data["proof"]["code"] is None:
+            del data["proof"]["code"]
+        return data
+
+
+class MissionQuery(ListQuery):
+    branch_id: uuid.UUID | None = Field(None, description="Only missions of this branch.")
+    date: dt.date | None = Field(None, description="Only missions of this day.")
+    date_from: dt.date | None = Field(None, description="Only missions on or after this day.")
+    date_to: dt.date | None = Field(None, description="Only missions on or before this day.")
+    status: list[MissionStatus] | None = Field(None, description="Repeatable: any of these statuses.")
+    route_id: uuid.UUID | None = Field(None, description="Only missions on this route.")
+    driver_id: uuid.UUID | None = Field(None, description="Only missions on routes of this driver.")

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import DateTime, UniqueConstraint
+from sqlmodel import Field
+
+from app.core.models import TenantColumns
+
+
+class Route(TenantColumns, table=True):
+    """One vehicle's ordered day of work. Its stops are its missions, ordered by `sequence`."""
+
+    __tablename__ = "route"
+    __table_args__ = (UniqueConstraint("company_id", "external_id", name="uq_route_external_id"),)
+
+    external_id: str | None = Field(default=None, max_length=255)
+    branch_id: uuid.UUID = Field(foreign_key="branch.id", index=True)
+    date: dt.date = Field(index=True)
+    name: str = Field(max_length=200)
+    status: str = Field(default="planned", max_length=16, index=True)
+    driver_id: uuid.UUID | None = Field(default=None, foreign_key="driver.id", index=True)
+    vehicle_id: uuid.UUID | None = Field(default=None, foreign_key="vehicle.id", index=True)
+    start_depot_id: uuid.UUID | None = Field(default=None, foreign_key="depot.id")
+    end_depot_id: uuid.UUID | None = Field(default=None, foreign_key="depot.id")
+    start_time: dt.time | None = None
+    total_distance_meters: int = 0
+    total_duration_seconds: int = 0
+    optimized_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    started_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    completed_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
