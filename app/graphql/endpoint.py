@@ -35,8 +35,9 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     if isinstance(original, DomainError) and original.http_status < 500:
         body["message"] = original.message
         body["extensions"] = {"code": original.code, "details": original.details, "requestId": request_id}
-    elif original is None:
-        # Parse, validation and limit errors: the document itself is wrong.
+    elif original is None or isinstance(original, GraphQLError) or error.path is None:
+        # Parse, validation, variable coercion and limit errors: the request itself is wrong.
+        # (Execution errors always carry a path; these never do.)
         body["extensions"] = {"code": "validation_error", "details": [], "requestId": request_id}
     else:
         log.error(

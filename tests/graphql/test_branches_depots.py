@@ -127,3 +127,12 @@ async def test_idempotent_mutation_replays(client: httpx.AsyncClient, factory: F
         client, tenant.admin_session, CREATE, {"input": {"name": "Other"}}, **{"Idempotency-Key": "g1"}
     )
     assert reused.json()["error"]["code"] == "idempotency_key_reused"
+
+
+async def test_bad_variables_are_validation_errors(client: httpx.AsyncClient, factory: Factory) -> None:
+    tenant = await factory.tenant()
+    query = "mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { id } }"
+    bad_enum = await gql(client, tenant.admin_session, query, {"i": {"name": "x", "preset": "superadmin"}})
+    assert bad_enum.json()["errors"][0]["extensions"]["code"] == "validation_error"
+    bad_uuid = await gql(client, tenant.read_token, "query($id: UUID!) { branch(id: $id) { id } }", {"id": "nope"})
+    assert bad_uuid.json()["errors"][0]["extensions"]["code"] == "validation_error"
