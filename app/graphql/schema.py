@@ -15,15 +15,16 @@ from app.depots.types import DepotMutations, DepotQueries
 from app.drivers.types import DriverMutations, DriverQueries
 from app.graphql.scalars import SCALAR_MAP
 from app.mobile_users.types import MobileUserMutations, MobileUserQueries
+from app.routes.types import RouteMutations, RouteQueries
 from app.vehicles.types import VehicleMutations, VehicleQueries
 
 QUERIES: tuple[type, ...] = (
     CompanyQueries, BranchQueries, DepotQueries, ApiTokenQueries,
-    VehicleQueries, DriverQueries, MobileUserQueries, AssignmentQueries,
+    VehicleQueries, DriverQueries, MobileUserQueries, AssignmentQueries, RouteQueries,
 )  # fmt: skip
 MUTATIONS: tuple[type, ...] = (
     BranchMutations, DepotMutations, ApiTokenMutations,
-    VehicleMutations, DriverMutations, MobileUserMutations, AssignmentMutations,
+    VehicleMutations, DriverMutations, MobileUserMutations, AssignmentMutations, RouteMutations,
 )  # fmt: skip
 
 MAX_DEPTH = 10

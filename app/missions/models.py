@@ -71,14 +71,19 @@ class Mission(TenantColumns, table=True):
 
 
 # Who drives a mission is its route's driver: read through the route, never copied, so assigning a
-# driver to a route can never leave missions pointing at the old one.
+# driver to a route can never leave missions pointing at the old one. Not expired by a flush (that
+# would force a lazy load under asyncio); dispatch keeps loaded missions in step (events.follow_route).
 Mission.__mapper__.add_property(
     "driver_id",
-    column_property(select(Route.driver_id).where(Route.id == Mission.route_id).scalar_subquery()),
+    column_property(
+        select(Route.driver_id).where(Route.id == Mission.route_id).scalar_subquery(), expire_on_flush=False
+    ),
 )
 Mission.__mapper__.add_property(
     "vehicle_id",
-    column_property(select(Route.vehicle_id).where(Route.id == Mission.route_id).scalar_subquery()),
+    column_property(
+        select(Route.vehicle_id).where(Route.id == Mission.route_id).scalar_subquery(), expire_on_flush=False
+    ),
 )
 
 

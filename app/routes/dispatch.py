@@ -7,7 +7,7 @@ deadlock."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from app.optimization.matrix import MatrixProvider, default_provider
 from app.routes.models import Route
 from app.routes.schemas import RouteOut, RouteStatus, RouteView
 from app.routes.timing import DEFAULT_START, StopInput, plan_timing
+from app.vehicles.models import Vehicle
 
 
 async def stops_of(uow: UnitOfWork, route: Route) -> list[Mission]:
@@ -38,8 +39,14 @@ async def stops_of(uow: UnitOfWork, route: Route) -> list[Mission]:
 
 
 async def lock_route(uow: UnitOfWork, route_id: uuid.UUID) -> Route:
+    """Row-lock the route and re-read it: what another transaction committed while this one waited
+    for the lock (a driver, a status) must not be overwritten with the stale copy in the session."""
+    await uow.flush()
     route = await uow.scalar(
-        select(Route).where(Route.company_id == uow.company_id, Route.id == route_id).with_for_update()
+        select(Route)
+        .where(Route.company_id == uow.company_id, Route.id == route_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     assert route is not None
     return route
@@ -77,6 +84,30 @@ def check_placeable(route: Route, missions: Sequence[Mission]) -> None:
             )
 
 
+# (public dimension, mission load field, vehicle capacity field)
+CAPACITIES = (
+    ("weightKg", "weight_kg", "capacity_weight_kg"),
+    ("volumeM3", "volume_m3", "capacity_volume_m3"),
+    ("items", "items", "capacity_items"),
+)
+
+
+def check_capacity(vehicle: Vehicle, missions: Sequence[Mission]) -> None:
+    """The summed load of `missions` fits the vehicle (null capacity = unlimited, null load = 0);
+    else 409 with the first dimension that overflows."""
+    for dimension, load_field, capacity_field in CAPACITIES:
+        capacity = getattr(vehicle, capacity_field)
+        if capacity is None:
+            continue
+        load = sum(getattr(m, load_field) or 0 for m in missions)
+        if load > capacity + 1e-9:
+            load = round(load, 3) if isinstance(load, float) else load
+            raise Conflict(
+                f"The route's {dimension} load {load} exceeds the vehicle's capacity {capacity}.",
+                {"dimension": dimension, "load": load, "capacity": capacity, "vehicleId": str(vehicle.id)},
+            )
+
+
 def insert_at(
     stops: list[Mission], new: Sequence[Mission], position: int | None, field: str = "position"
 ) -> None:
@@ -91,15 +122,22 @@ def insert_at(
 
 async def place(
     uow: UnitOfWork, route: Route, missions: Sequence[Mission], position: int | None = None, *,
-    action: str = "status_changed",
+    action: str = "status_changed", on_placed: Callable[[list[Mission]], Awaitable[None]] | None = None,
+    record: bool = True,
 ) -> list[Mission]:  # fmt: skip
     """Schedule `missions` onto `route` at `position`; charges a credit for each one never charged.
-    Nothing changes when credits run short (402) or a mission may not join (409)."""
+    Nothing changes when a position is out of range (422), a mission may not join or the route's
+    vehicle would be overloaded (409), or credits run short (402). `on_placed` runs once the stops
+    are recomputed and before the missions' events, so a new route is announced before its stops."""
     check_placeable(route, missions)
-    uncharged = [m.id for m in missions if not m.credit_charged]
-    await credit_service.consume(uow, uncharged, f"scheduled on route {route.name}")
     stops = await stops_of(uow, route)
     insert_at(stops, missions, position)
+    if route.vehicle_id is not None:
+        vehicle = await uow.scalar(select(Vehicle).where(Vehicle.id == route.vehicle_id))
+        if vehicle is not None:
+            check_capacity(vehicle, stops)
+    uncharged = [m.id for m in missions if not m.credit_charged]
+    await credit_service.consume(uow, uncharged, f"scheduled on route {route.name}")
     for mission in missions:
         mission.route_id = route.id
         mission.credit_charged = True
@@ -107,7 +145,10 @@ async def place(
         mission.updated_at = utcnow()
         events.follow_route(mission, route.driver_id, route.vehicle_id)
     await recompute(uow, route, stops)
-    for mission in missions:
+    if on_placed is not None:
+        await on_placed(stops)
+    # record=False: the caller (reassign) records history and events with the real previous state.
+    for mission in missions if record else ():
         extra = [{"field": "routeId", "from": None, "to": str(route.id)}]
         await events.status_changed(uow, mission, "unassigned", action=action, extra=extra)
     await refresh_status(uow, route, stops)
@@ -152,8 +193,8 @@ async def recompute(
         start_time,
         (start.latitude, start.longitude) if start else None,
         (end.latitude, end.longitude) if end else None,
-        [StopInput((m.latitude, m.longitude), m.service_duration_seconds, m.time_window_start, m.time_window_end)
-         for m in stops],
+        [StopInput((m.latitude, m.longitude), m.service_duration_seconds, m.time_window_start,
+                   m.time_window_end) for m in stops],
         provider or default_provider(),
     )  # fmt: skip
     for sequence, (mission, stop) in enumerate(zip(stops, timing.stops, strict=True), start=1):

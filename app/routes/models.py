@@ -20,8 +20,13 @@ class Route(TenantColumns, table=True):
     date: dt.date = Field(index=True)
     name: str = Field(max_length=200)
     status: str = Field(default="planned", max_length=16, index=True)
-    driver_id: uuid.UUID | None = Field(default=None, foreign_key="driver.id", index=True)
-    vehicle_id: uuid.UUID | None = Field(default=None, foreign_key="vehicle.id", index=True)
+    # SET NULL: a completed route outlives the driver or vehicle it had (open routes block the delete).
+    driver_id: uuid.UUID | None = Field(
+        default=None, foreign_key="driver.id", index=True, ondelete="SET NULL"
+    )
+    vehicle_id: uuid.UUID | None = Field(
+        default=None, foreign_key="vehicle.id", index=True, ondelete="SET NULL"
+    )
     start_depot_id: uuid.UUID | None = Field(default=None, foreign_key="depot.id")
     end_depot_id: uuid.UUID | None = Field(default=None, foreign_key="depot.id")
     start_time: dt.time | None = None

@@ -4,9 +4,11 @@ import datetime as dt
 import enum
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from app.core.schemas import OutModel, ResourceOut
+from pydantic import Field, StringConstraints, model_validator
+
+from app.core.schemas import ExternalId, InputModel, ListQuery, OutModel, ResourceOut, TimeOfDay
 
 
 class RouteStatus(enum.StrEnum):
@@ -69,3 +71,140 @@ class RouteOut(ResourceOut):
             for m in view.stops
         ]
         return cls.model_validate({**values, "stops": stops})
+
+
+# --- request bodies and queries -----------------------------------------------------------------
+
+MissionIds = Annotated[list[uuid.UUID], Field(max_length=1000)]
+Position = Annotated[int, Field(ge=1, description="1-based: inserts before the stop now at this position.")]
+RouteName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+def _no_duplicates(ids: list[uuid.UUID], field: str = "missionIds") -> None:
+    seen: set[uuid.UUID] = set()
+    for index, mission_id in enumerate(ids):
+        if mission_id in seen:
+            raise ValueError(f"{field}[{index}] repeats mission {mission_id}")
+        seen.add(mission_id)
+
+
+class RouteCreate(InputModel):
+    external_id: ExternalId | None = None
+    branch_id: uuid.UUID
+    date: dt.date = Field(description="The day the route runs (YYYY-MM-DD); past days are allowed.")
+    name: RouteName | None = Field(
+        None, description='Default: "Route <n> <date>" (n counts the branch\'s routes that day).'
+    )
+    mission_ids: MissionIds = Field(
+        default_factory=list, description="Unassigned missions of the branch and date, in stop order."
+    )
+    vehicle_id: uuid.UUID | None = None
+    driver_id: uuid.UUID | None = None
+    start_depot_id: uuid.UUID | None = None
+    end_depot_id: uuid.UUID | None = None
+    start_time: TimeOfDay | None = Field(
+        None, description="HH:MM branch local; default: start depot opening, else 08:00."
+    )
+
+    @model_validator(mode="after")
+    def _unique(self) -> RouteCreate:
+        _no_duplicates(self.mission_ids)
+        return self
+
+
+class AssignDriver(InputModel):
+    driver_id: uuid.UUID | None = Field(description="An active driver of the route's branch; null unassigns.")
+
+
+class AssignVehicle(InputModel):
+    vehicle_id: uuid.UUID | None = Field(
+        description="An active vehicle of the route's branch; null unassigns."
+    )
+
+
+class AddMissions(InputModel):
+    mission_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=1000)]
+    position: Position | None = None
+
+    @model_validator(mode="after")
+    def _unique(self) -> AddMissions:
+        _no_duplicates(self.mission_ids)
+        return self
+
+
+class ReorderMissions(InputModel):
+    mission_ids: MissionIds = Field(description="Exactly the route's current missions, in the new order.")
+
+    @model_validator(mode="after")
+    def _unique(self) -> ReorderMissions:
+        _no_duplicates(self.mission_ids)
+        return self
+
+
+class RouteQuery(ListQuery):
+    branch_id: uuid.UUID | None = Field(None, description="Only routes of this branch.")
+    date: dt.date | None = Field(None, description="Only routes of this day.")
+    date_from: dt.date | None = Field(None, description="Only routes on or after this day.")
+    date_to: dt.date | None = Field(None, description="Only routes on or before this day.")
+    status: list[RouteStatus] | None = Field(None, description="Repeatable: any of these statuses.")
+    driver_id: uuid.UUID | None = Field(None, description="Only routes of this driver.")
+    vehicle_id: uuid.UUID | None = Field(None, description="Only routes of this vehicle.")
+
+
+# --- timeline and geometry ----------------------------------------------------------------------
+
+
+class TimelineActor(OutModel):
+    type: str
+    id: uuid.UUID | None
+    name: str
+
+
+class TimelineEvent(OutModel):
+    at: dt.datetime
+    kind: str = Field(
+        description="route_started, started, delivered, failed, proof_verified, cancelled, route_completed."
+    )
+    mission_id: uuid.UUID | None
+    latitude: float | None = None
+    longitude: float | None = None
+    source: str | None = None
+    actor: TimelineActor | None = None
+    failure_reason: str | None = None
+
+
+class TimelineStop(OutModel):
+    mission_id: uuid.UUID
+    sequence: int
+    status: str
+    planned_eta: dt.datetime | None
+    planned_etd: dt.datetime | None
+    actual_started_at: dt.datetime | None
+    actual_finished_at: dt.datetime | None
+    delay_seconds: int | None = Field(description="actualStartedAt - plannedEta; negative is early.")
+
+
+class RouteTimelineOut(OutModel):
+    route_id: uuid.UUID
+    status: RouteStatus
+    started_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    events: list[TimelineEvent]
+    stops: list[TimelineStop]
+
+
+class LineString(OutModel):
+    type: str = "LineString"
+    coordinates: list[list[float]]
+
+
+class GeometryProperties(OutModel):
+    route_id: uuid.UUID
+    encoded_polyline: str
+    source: str
+
+
+class NavigationGeometryOut(OutModel):
+    type: str = "Feature"
+    geometry: LineString | None
+    properties: GeometryProperties

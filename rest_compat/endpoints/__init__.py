@@ -10,6 +10,7 @@ from rest_compat.endpoints import (
     drivers,
     me,
     mobile_users,
+    routes,
     settings,
     vehicles,
 )
@@ -23,6 +24,7 @@ ENDPOINTS: list[Endpoint] = [
     *drivers.ENDPOINTS,
     *mobile_users.ENDPOINTS,
     *assignments.ENDPOINTS,
+    *routes.ENDPOINTS,
     *settings.ENDPOINTS,
     *auth.ENDPOINTS,
 ]

@@ -1,0 +1,94 @@
+"""Missions and their field status moves for route tests: through the real missions endpoints when
+they are registered, else straight through the missions area's own functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from app.core.db import unit_of_work
+from app.core.outbox import WebhookEvent
+from app.core.principal import Principal
+from app.credits.models import CreditLedgerEntry
+from app.missions import lifecycle
+from app.missions.models import Mission
+from app.missions.schemas import MissionStatus
+from rest_compat.endpoints import ENDPOINTS
+from tests.fixtures.factories import Factory, Tenant
+from tests.fixtures.fleet import events
+
+DAY = "2026-11-26"
+_PATHS = {(ep.method, ep.path) for ep in ENDPOINTS}
+HAS_MISSIONS_API = ("POST", "/missions") in _PATHS
+HAS_MISSION_PATCH = ("PATCH", "/missions/{id}") in _PATHS
+
+
+async def mission(
+    factory: Factory, tenant: Tenant, branch_id: str, date: str = DAY, **fields: Any
+) -> dict[str, Any]:
+    """A new unassigned mission; returns at least `id` (and `proof.code` when made by the API)."""
+    body = {"branchId": branch_id, "date": date, "latitude": 41.0, "longitude": 29.0, **fields}
+    if HAS_MISSIONS_API:
+        return await factory.post(tenant, "/missions", body)
+    async with unit_of_work(Principal.system(tenant.id)) as uow:
+        record = Mission(
+            company_id=tenant.id,
+            branch_id=uuid.UUID(branch_id),
+            date=dt.date.fromisoformat(date),
+            latitude=body["latitude"],
+            longitude=body["longitude"],
+            proof_required=fields.get("proofRequired", False),
+            weight_kg=fields.get("weightKg"),
+            items=fields.get("items"),
+            service_duration_seconds=fields.get("serviceDurationSeconds", 300),
+        )
+        uow.add(record)
+        await uow.flush()
+        return {"id": str(record.id)}
+
+
+async def move(
+    client: httpx.AsyncClient, tenant: Tenant, mission_id: str, status: str, **fields: Any
+) -> None:
+    """A field status move (started, delivered, failed, cancelled) as an integrator reports it."""
+    if HAS_MISSION_PATCH:
+        response = await client.patch(
+            f"/api/v1/missions/{mission_id}", json={"status": status, **fields}, headers=tenant.headers()
+        )
+        assert response.status_code == 200, response.text
+        return
+    async with unit_of_work(Principal.system(tenant.id)) as uow:
+        record = await uow.scalar(select(Mission).where(Mission.id == uuid.UUID(mission_id)))
+        await lifecycle.move(uow, record, MissionStatus(status), failure_reason=fields.get("failureReason"))
+
+
+async def changes(company_id: Any, resource_id: Any = None) -> list[WebhookEvent]:
+    """Webhook events but the setup's `mission.created`."""
+    return [e for e in await events(company_id, resource_id) if e.type != "mission.created"]
+
+
+async def mission_row(tenant: Tenant, mission_id: str) -> Mission:
+    async with unit_of_work(Principal.system(tenant.id)) as uow:
+        return await uow.scalar(select(Mission).where(Mission.id == uuid.UUID(mission_id)))  # type: ignore[no-any-return]
+
+
+async def ledger(tenant: Tenant) -> list[CreditLedgerEntry]:
+    async with unit_of_work(Principal.system(tenant.id)) as uow:
+        return await uow.scalars(
+            select(CreditLedgerEntry)
+            .where(CreditLedgerEntry.company_id == tenant.id)
+            .order_by(CreditLedgerEntry.created_at, CreditLedgerEntry.id)
+        )
+
+
+async def credits(client: httpx.AsyncClient, tenant: Tenant) -> int:
+    response = await client.get("/api/v1/me", headers=tenant.headers("read"))
+    return response.json()["data"]["company"]["creditsRemaining"]  # type: ignore[no-any-return]
+
+
+async def create_route(client: httpx.AsyncClient, tenant: Tenant, body: dict[str, Any]) -> httpx.Response:
+    return await client.post("/api/v1/routes", json={"date": DAY, **body}, headers=tenant.headers())
