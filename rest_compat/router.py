@@ -78,8 +78,8 @@ def render(endpoint: Endpoint, result: Any) -> Response:
 
 
 def _out(endpoint: Endpoint, item: Any) -> Any:
-    if endpoint.returns is None or isinstance(item, dict):
-        return item
+    if endpoint.returns is None or isinstance(item, dict | list):
+        return item  # already in its public shape (per-item results of a bulk call)
     return to_public(endpoint.returns, item)
 
 
@@ -144,6 +144,8 @@ async def _execute(endpoint: Endpoint, request: Request, uow: UnitOfWork, reques
     except DomainError as error:
         if error.http_status >= 500:
             raise
+        for persist in error.after_rollback:
+            await persist(uow)
         response = error_response(error, request_id)
     if key is not None and response.status_code < 500:
         body = response.body if hasattr(response, "body") else b""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 
@@ -13,6 +14,10 @@ class DomainError(Exception):
     def __init__(self, message: str | None = None, details: Any = None) -> None:
         self.message = message or self.default_message
         self.details = details if details is not None else {}
+        # Writes that must outlive the refusal (a wrong proof code still spends an attempt): the
+        # surfaces roll the failed operation back, then run these in the same transaction, before
+        # the idempotent response is stored. Each takes the unit of work.
+        self.after_rollback: list[Callable[[Any], Awaitable[None]]] = []
         super().__init__(self.message)
 
 
@@ -78,6 +83,19 @@ class ValidationFailed(DomainError):
     @classmethod
     def field(cls, field: str, issue: str) -> ValidationFailed:
         return cls(f"{field}: {issue}", [{"field": field, "issue": issue}])
+
+
+class InvalidProofCode(DomainError):
+    code, http_status, default_message = "invalid_proof_code", 422, "The proof-of-delivery code is wrong."
+
+
+class ProofCodeExpired(DomainError):
+    code, http_status, default_message = "proof_code_expired", 422, "The proof-of-delivery code has expired."
+
+
+class ProofAttemptsExhausted(DomainError):
+    code, http_status = "proof_attempts_exhausted", 422
+    default_message = "No proof-of-delivery attempts remain; regenerate the code."
 
 
 class RateLimited(DomainError):

@@ -8,14 +8,21 @@ from typing import Any
 import strawberry
 from strawberry.extensions import FieldExtension
 
+from app.core.errors import DomainError
 from app.core.principal import Scope
 from app.graphql.permissions import permission
 
 
 class Atomic(FieldExtension):
     async def resolve_async(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
-        async with info.context.uow.savepoint():
-            return await next_(source, info, **kwargs)
+        try:
+            async with info.context.uow.savepoint():
+                return await next_(source, info, **kwargs)
+        except DomainError as error:
+            # What a refusal must still record (see DomainError.after_rollback).
+            for persist in error.after_rollback:
+                await persist(info.context.uow)
+            raise
 
 
 def mutation(scope: Scope = Scope.WRITE, **options: Any) -> Any:

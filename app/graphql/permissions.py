@@ -31,3 +31,18 @@ class HasScope(BasePermission):
 
 def permission(scope: Scope) -> list[Any]:
     return [PermissionExtension([HasScope(scope)], fail_silently=False)]
+
+
+class IsDriver(BasePermission):
+    """The driver app's own operations: a signed-in driver, whatever its read-only scopes say."""
+
+    message = "Only the driver app, signed in as a driver, may do this."
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        if info.context.principal.actor_type != ActorType.DRIVER:
+            raise InsufficientScope(self.message)
+        return True
+
+
+def driver_only() -> list[Any]:
+    return [PermissionExtension([IsDriver()], fail_silently=False)]

@@ -14,6 +14,7 @@ from app.companies.types import CompanyQueries
 from app.depots.types import DepotMutations, DepotQueries
 from app.drivers.types import DriverMutations, DriverQueries
 from app.graphql.scalars import SCALAR_MAP
+from app.missions.types import MissionMutations, MissionQueries
 from app.mobile_users.types import MobileUserMutations, MobileUserQueries
 from app.routes.types import RouteMutations, RouteQueries
 from app.vehicles.types import VehicleMutations, VehicleQueries
@@ -21,10 +22,12 @@ from app.vehicles.types import VehicleMutations, VehicleQueries
 QUERIES: tuple[type, ...] = (
     CompanyQueries, BranchQueries, DepotQueries, ApiTokenQueries,
     VehicleQueries, DriverQueries, MobileUserQueries, AssignmentQueries, RouteQueries,
+    MissionQueries,
 )  # fmt: skip
 MUTATIONS: tuple[type, ...] = (
     BranchMutations, DepotMutations, ApiTokenMutations,
     VehicleMutations, DriverMutations, MobileUserMutations, AssignmentMutations, RouteMutations,
+    MissionMutations,
 )  # fmt: skip
 
 MAX_DEPTH = 10

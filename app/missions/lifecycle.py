@@ -63,8 +63,10 @@ async def move(
     kind = events.EXECUTION_KINDS.get(target.value)
     if kind:
         details = {"failureReason": failure_reason} if failure_reason else {}
-        events.execution(uow, mission, kind, route_id=route_id, at=now, latitude=latitude, longitude=longitude,
-                         details=details)  # fmt: skip
+        events.execution(
+            uow, mission, kind, route_id=route_id, at=now, latitude=latitude, longitude=longitude,
+            details=details,
+        )  # fmt: skip
     await events.status_changed(uow, mission, current.value, extra=extra)
     if route is not None:
         await dispatch.refresh_status(uow, route)

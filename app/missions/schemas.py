@@ -3,9 +3,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, RootModel, SkipValidation, StringConstraints, model_validator
 
 from app.core.schemas import (
     ExternalId,
@@ -15,6 +15,7 @@ from app.core.schemas import (
     Longitude,
     OutModel,
     Phone,
+    QueryModel,
     ResourceOut,
     ShortText,
     TimeOfDay,
@@ -189,7 +190,9 @@ class MissionOut(ResourceOut):
         return data
 
 
-class MissionQuery(ListQuery):
+class MissionFilters(QueryModel):
+    """The filters shared by the list and the export."""
+
     branch_id: uuid.UUID | None = Field(None, description="Only missions of this branch.")
     date: dt.date | None = Field(None, description="Only missions of this day.")
     date_from: dt.date | None = Field(None, description="Only missions on or after this day.")
@@ -197,3 +200,187 @@ class MissionQuery(ListQuery):
     status: list[MissionStatus] | None = Field(None, description="Repeatable: any of these statuses.")
     route_id: uuid.UUID | None = Field(None, description="Only missions on this route.")
     driver_id: uuid.UUID | None = Field(None, description="Only missions on routes of this driver.")
+
+    @model_validator(mode="after")
+    def _range(self) -> MissionFilters:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError("dateFrom must not be after dateTo")
+        return self
+
+
+class MissionQuery(ListQuery, MissionFilters):
+    pass
+
+
+class ExportFormat(enum.StrEnum):
+    JSON = "json"
+    CSV = "csv"
+
+
+class MissionExportQuery(MissionFilters):
+    updated_since: dt.datetime | None = Field(
+        None, description="Only records with `updatedAt >= updatedSince`."
+    )
+    external_id: str | None = Field(None, description="Exact match on `externalId`.")
+    format: ExportFormat | None = Field(
+        None, description="`csv` or `json`; default from the Accept header (`text/csv`), else JSON."
+    )
+
+
+# --- bulk ---------------------------------------------------------------------------------------
+
+BULK_LIMIT = 1000
+
+
+class MissionBulkCreate(InputModel):
+    # Items are validated one by one by the service, so one bad item fails only itself: the schema
+    # documents them as MissionCreate bodies but the envelope does not validate them.
+    missions: list[SkipValidation[MissionCreate]] = Field(
+        description=f"Up to {BULK_LIMIT} mission bodies, each exactly as POST /missions takes it."
+    )
+
+
+class BulkItemError(OutModel):
+    code: str
+    message: str
+    details: Any
+
+
+class BulkItemOut(OutModel):
+    index: int
+    status: Literal["created", "error"]
+    data: MissionOut | None = None
+    error: BulkItemError | None = None
+
+
+class BulkResultOut(RootModel[list[BulkItemOut]]):
+    pass
+
+
+# --- actions ------------------------------------------------------------------------------------
+
+ProofCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}$")]
+
+
+class ProofVerify(InputModel):
+    code: ProofCode = Field(description="The customer's 5-digit code.")
+
+
+class MissionReassign(InputModel):
+    route_id: uuid.UUID | None = Field(
+        description="The route to move the mission to; null takes it off its route."
+    )
+    position: int | None = Field(
+        None, ge=1, description="1-based stop position on the new route (default: last)."
+    )
+
+
+# --- history ------------------------------------------------------------------------------------
+
+
+class HistoryQuery(QueryModel):
+    limit: int = Field(50, ge=1, le=200, description="Page size, 1..200.")
+    cursor: str | None = Field(None, description="Opaque cursor from `pagination.nextCursor`.")
+
+
+class ActorOut(OutModel):
+    type: str
+    id: uuid.UUID | None
+    name: str
+
+
+class ChangeOut(OutModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    field: str
+    from_: Any = Field(alias="from")
+    to: Any
+
+
+class HistoryEntryOut(OutModel):
+    id: uuid.UUID
+    at: dt.datetime
+    action: str
+    source: str
+    actor: ActorOut
+    changes: list[ChangeOut]
+
+    @classmethod
+    def from_record(cls, record: Any) -> HistoryEntryOut:
+        return cls(
+            id=record.id,
+            at=record.at,
+            action=record.action,
+            source=record.source,
+            actor=ActorOut(type=record.actor_type, id=record.actor_id, name=record.actor_name),
+            changes=[
+                ChangeOut(field=c["field"], from_=c.get("from"), to=c.get("to")) for c in record.changes
+            ],
+        )
+
+
+# --- distribution view --------------------------------------------------------------------------
+
+
+class DistributionQuery(QueryModel):
+    date: dt.date = Field(description="The day (YYYY-MM-DD).")
+    branch_id: uuid.UUID = Field(description="The branch.")
+
+
+class RouteSummaryOut(OutModel):
+    id: uuid.UUID
+    external_id: str | None
+    name: str
+    date: dt.date
+    status: str
+    start_time: dt.time | None
+    start_depot_id: uuid.UUID | None
+    end_depot_id: uuid.UUID | None
+    total_distance_meters: int
+    total_duration_seconds: int
+    optimized_at: dt.datetime | None
+
+
+class DriverSummaryOut(OutModel):
+    id: uuid.UUID
+    first_name: str
+    last_name: str
+    phone: str | None
+
+
+class VehicleSummaryOut(OutModel):
+    id: uuid.UUID
+    name: str
+    plate_number: str | None
+    type: str
+
+
+class MissionSummaryOut(OutModel):
+    id: uuid.UUID
+    external_id: str | None
+    status: MissionStatus
+    sequence: int | None
+    latitude: float
+    longitude: float
+    time_window_start: dt.time | None
+    time_window_end: dt.time | None
+    eta: dt.datetime | None
+    weight_kg: float | None
+    volume_m3: float | None
+    items: int | None
+    customer_name: str | None
+    address: str | None
+
+
+class DistributionRouteOut(OutModel):
+    route: RouteSummaryOut
+    driver: DriverSummaryOut | None
+    vehicle: VehicleSummaryOut | None
+    missions: list[MissionSummaryOut]
+
+
+class DistributionOut(OutModel):
+    date: dt.date
+    branch_id: uuid.UUID
+    routes: list[DistributionRouteOut]
+    unassigned: list[MissionSummaryOut]

@@ -22,6 +22,7 @@ MAKERS: dict[str, Maker] = {
     "drivers": lambda f, t: f.driver(t),
     "mobile-users": lambda f, t: f.mobile_user(t),
     "vehicle-driver-assignments": lambda f, t: f.assignment(t),
+    "missions": lambda f, t: f.mission(t),
     "routes": lambda f, t: f.route(t),
 }
 

@@ -1,0 +1,277 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import strawberry
+from strawberry.experimental.pydantic import type as pydantic_type
+from strawberry.scalars import JSON
+from strawberry.types.unset import UNSET
+
+from app.branches.types import Branch, as_branch
+from app.core.db import UnitOfWork
+from app.graphql.context import Info
+from app.graphql.inputs import graphql_enum, input_type, to_model
+from app.graphql.loaders import Loaders, by_id_loader, grouped_loader
+from app.graphql.mutations import Atomic, Deleted, mutation, query
+from app.graphql.permissions import driver_only
+from app.graphql.relay import Connection, connection, page_query
+from app.missions import bulk
+from app.missions.schemas import (
+    HistoryQuery,
+    MissionBulkCreate,
+    MissionCreate,
+    MissionOut,
+    MissionQuery,
+    MissionReassign,
+    MissionStatus,
+    MissionType,
+    MissionUpdate,
+    ProofOut,
+    ProofVerify,
+    SmsStatus,
+)
+from app.missions.service import mission_service
+from app.routes.models import Route as RouteModel
+from app.routes.schemas import RouteView
+from app.routes.service import stops_by_route
+from app.routes.types import Route, as_route
+
+
+def _stops_by_route_id(uow: UnitOfWork) -> Any:
+    async def fetch(ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
+        return await stops_by_route(uow, ids)
+
+    return grouped_loader(fetch)
+
+
+Loaders.register("route_by_id", lambda uow: by_id_loader(uow, RouteModel))
+Loaders.register("stops_by_route_id", _stops_by_route_id)
+MissionTypeEnum = graphql_enum(MissionType)
+MissionStatusEnum = graphql_enum(MissionStatus)
+SmsStatusEnum = graphql_enum(SmsStatus)
+
+
+@pydantic_type(
+    model=ProofOut, all_fields=True, description="Proof of delivery; `code` only in create answers."
+)
+class MissionProof:
+    pass
+
+
+@pydantic_type(model=MissionOut, all_fields=True)
+class Mission:
+    @strawberry.field
+    async def branch(self, info: Info) -> Branch | None:
+        record = await info.context.loaders.branch_by_id.load(self.branch_id)  # type: ignore[attr-defined]
+        return as_branch(record) if record else None
+
+    @strawberry.field
+    async def route(self, info: Info) -> Route | None:
+        if self.route_id is None:  # type: ignore[attr-defined]
+            return None
+        loaders = info.context.loaders
+        record = await loaders.route_by_id.load(self.route_id)  # type: ignore[attr-defined]
+        if record is None:
+            return None
+        return as_route(RouteView(record, await loaders.stops_by_route_id.load(record.id)))  # type: ignore[attr-defined]
+
+
+def as_mission(record: object) -> Mission:
+    return Mission.from_pydantic(MissionOut.from_record(record))  # type: ignore[attr-defined,no-any-return]
+
+
+@strawberry.type
+class HistoryActor:
+    type: str
+    id: uuid.UUID | None
+    name: str
+
+
+@strawberry.type
+class FieldChange:
+    field: str
+    from_: JSON | None = strawberry.field(name="from")
+    to: JSON | None
+
+
+@strawberry.type(description="One entry of a mission's history (never a proof code).")
+class MissionHistoryEntry:
+    id: uuid.UUID
+    at: dt.datetime
+    action: str
+    source: str
+    actor: HistoryActor
+    changes: list[FieldChange]
+
+
+def as_history_entry(record: Any) -> MissionHistoryEntry:
+    return MissionHistoryEntry(
+        id=record.id, at=record.at, action=record.action, source=record.source,
+        actor=HistoryActor(type=record.actor_type, id=record.actor_id, name=record.actor_name),
+        changes=[FieldChange(field=c["field"], from_=c.get("from"), to=c.get("to")) for c in record.changes],
+    )  # fmt: skip
+
+
+@strawberry.type
+class BulkItemError:
+    code: str
+    message: str
+    details: JSON
+
+
+@strawberry.type(description="One item of a bulk create, in input order.")
+class BulkMissionResult:
+    index: int
+    status: str
+    mission: Mission | None
+    error: BulkItemError | None
+
+
+def as_bulk_result(item: dict[str, Any]) -> BulkMissionResult:
+    data, error = item.get("data"), item.get("error")
+    return BulkMissionResult(
+        index=item["index"],
+        status=item["status"],
+        mission=Mission.from_pydantic(MissionOut.model_validate(data)) if data else None,  # type: ignore[attr-defined]
+        error=BulkItemError(**error) if error else None,
+    )
+
+
+CreateMissionInput = input_type(MissionCreate, "CreateMissionInput")
+UpdateMissionInput = input_type(MissionUpdate, "UpdateMissionInput", partial=True)
+
+
+def _raw(value: Any) -> dict[str, Any]:
+    """A create input as the JSON object the bulk import validates item by item."""
+    return {
+        info.alias or name: getattr(value, name)
+        for name, info in MissionCreate.model_fields.items()
+        if getattr(value, name, UNSET) is not UNSET
+    }
+
+
+def driver_mutation(**options: Any) -> Any:
+    return strawberry.mutation(extensions=[*driver_only(), Atomic()], **options)
+
+
+@strawberry.type
+class MissionQueries:
+    @query()
+    async def missions(
+        self,
+        info: Info,
+        first: int = 50,
+        after: str | None = None,
+        updated_since: dt.datetime | None = None,
+        external_id: str | None = None,
+        branch_id: uuid.UUID | None = None,
+        date: dt.date | None = None,
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+        status: list[MissionStatus] | None = None,
+        route_id: uuid.UUID | None = None,
+        driver_id: uuid.UUID | None = None,
+    ) -> Connection[Mission]:
+        params = page_query(
+            MissionQuery, first=first, after=after, updated_since=updated_since, external_id=external_id,
+            branch_id=branch_id, date=date, date_from=date_from, date_to=date_to, status=status,
+            route_id=route_id, driver_id=driver_id,
+        )  # fmt: skip
+        return connection(await mission_service.list(info.context.uow, params), as_mission)
+
+    @query()
+    async def mission(self, info: Info, id: uuid.UUID) -> Mission:
+        return as_mission(await mission_service.get(info.context.uow, id))
+
+    @query(description="The mission's history, newest first.")
+    async def mission_history(
+        self, info: Info, id: uuid.UUID, first: int = 50, after: str | None = None
+    ) -> Connection[MissionHistoryEntry]:
+        uow = info.context.uow
+        params = page_query(HistoryQuery, first=first, after=after, updated_since=None, external_id=None)  # type: ignore[arg-type]
+        page = await mission_service.history(uow, await mission_service.get(uow, id), params)
+        return connection(page, as_history_entry)
+
+
+@strawberry.type
+class MissionMutations:
+    @mutation(description="Create a mission; `proof.code` is shown only in this answer.")
+    async def create_mission(self, info: Info, input: CreateMissionInput) -> Mission:  # type: ignore[valid-type]
+        return as_mission(await mission_service.create(info.context.uow, to_model(MissionCreate, input)))
+
+    @mutation(description="Create up to 1,000 missions; each item succeeds or fails on its own.")
+    async def bulk_create_missions(
+        self,
+        info: Info,
+        missions: list[CreateMissionInput],  # type: ignore[valid-type]
+    ) -> list[BulkMissionResult]:
+        body = MissionBulkCreate.model_construct(missions=[_raw(m) for m in missions])
+        return [as_bulk_result(item) for item in await bulk.bulk_create(info.context.uow, body)]
+
+    @mutation(description="Change fields; `status` makes the moves PATCH may make.")
+    async def update_mission(self, info: Info, id: uuid.UUID, input: UpdateMissionInput) -> Mission:  # type: ignore[valid-type]
+        uow = info.context.uow
+        record = await mission_service.get(uow, id)
+        return as_mission(await mission_service.update(uow, record, to_model(MissionUpdate, input)))
+
+    @mutation()
+    async def delete_mission(self, info: Info, id: uuid.UUID) -> Deleted:
+        uow = info.context.uow
+        await mission_service.delete(uow, await mission_service.get(uow, id))
+        return Deleted(id=strawberry.ID(str(id)))
+
+    @mutation(description="Move the mission onto a route (at a 1-based position) or off it (routeId null).")
+    async def reassign_mission(
+        self, info: Info, id: uuid.UUID, route_id: uuid.UUID | None, position: int | None = None
+    ) -> Mission:
+        uow = info.context.uow
+        body = to_model(
+            MissionReassign, MissionReassign.model_construct(route_id=route_id, position=position)
+        )
+        return as_mission(await mission_service.reassign(uow, await mission_service.get(uow, id), body))
+
+    @mutation(description="Check the customer's 5-digit code; a wrong one spends an attempt.")
+    async def verify_proof_of_delivery(self, info: Info, id: uuid.UUID, code: str) -> Mission:
+        uow = info.context.uow
+        body = to_model(ProofVerify, ProofVerify.model_construct(code=code))
+        return as_mission(
+            await mission_service.verify_proof(uow, await mission_service.get(uow, id), body.code)
+        )
+
+    @mutation(description="A new proof code with fresh attempts, shown only in this answer.")
+    async def regenerate_proof_code(self, info: Info, id: uuid.UUID) -> Mission:
+        uow = info.context.uow
+        return as_mission(await mission_service.regenerate_proof(uow, await mission_service.get(uow, id)))
+
+    # --- the driver app: only for the driver whose route holds the mission ----------------------
+    @driver_mutation(description="The driver starts the mission (scheduled -> in_progress).")
+    async def start_mission(
+        self, info: Info, id: uuid.UUID, latitude: float | None = None, longitude: float | None = None
+    ) -> Mission:
+        return as_mission(await mission_service.driver_move(
+            info.context.uow, id, MissionStatus.IN_PROGRESS,
+            latitude=latitude, longitude=longitude))  # fmt: skip
+
+    @driver_mutation(description="The driver delivered the mission (in_progress -> delivered).")
+    async def deliver_mission(
+        self, info: Info, id: uuid.UUID, latitude: float | None = None, longitude: float | None = None
+    ) -> Mission:
+        return as_mission(await mission_service.driver_move(
+            info.context.uow, id, MissionStatus.DELIVERED,
+            latitude=latitude, longitude=longitude))  # fmt: skip
+
+    @driver_mutation(description="The driver could not complete the mission (in_progress -> failed).")
+    async def fail_mission(
+        self,
+        info: Info,
+        id: uuid.UUID,
+        reason: str,
+        latitude: float | None = None,
+        longitude: float | None = None,
+    ) -> Mission:
+        return as_mission(await mission_service.driver_move(
+            info.context.uow, id, MissionStatus.FAILED, reason=reason, latitude=latitude,
+            longitude=longitude))  # fmt: skip
