@@ -6,7 +6,6 @@ row-locked (`locked`), the lock order of `dispatch`: route, then missions, then 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Sequence
@@ -103,7 +102,8 @@ class RouteService(ResourceService[Route]):
     async def list(self, uow: UnitOfWork, query: ListQuery) -> Page[RouteView]:  # type: ignore[override]
         page = await self.repo.page(uow, query, self.filters(query))
         stops = await stops_by_route(uow, [r.id for r in page.items])
-        return dataclasses.replace(page, items=[RouteView(r, stops[r.id]) for r in page.items])  # type: ignore[arg-type]
+        views = [RouteView(r, stops[r.id]) for r in page.items]
+        return Page(items=views, next_cursor=page.next_cursor, has_more=page.has_more, limit=page.limit)
 
     def filters(self, query: ListQuery) -> list[Any]:
         assert isinstance(query, RouteQuery)

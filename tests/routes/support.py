@@ -92,3 +92,22 @@ async def credits(client: httpx.AsyncClient, tenant: Tenant) -> int:
 
 async def create_route(client: httpx.AsyncClient, tenant: Tenant, body: dict[str, Any]) -> httpx.Response:
     return await client.post("/api/v1/routes", json={"date": DAY, **body}, headers=tenant.headers())
+
+
+HAS_VERIFY = ("POST", "/missions/{id}/proof-of-delivery/verify") in _PATHS
+HAS_REASSIGN = ("POST", "/missions/{id}/reassign") in _PATHS
+
+
+async def verify(client: httpx.AsyncClient, tenant: Tenant, made: dict[str, Any]) -> None:
+    """Proof of delivery with the code the create answer showed (or the lifecycle move without the API)."""
+    if HAS_VERIFY:
+        response = await client.post(
+            f"/api/v1/missions/{made['id']}/proof-of-delivery/verify",
+            json={"code": made["proof"]["code"]},
+            headers=tenant.headers(),
+        )
+        assert response.status_code == 200, response.text
+        return
+    async with unit_of_work(Principal.system(tenant.id)) as uow:
+        record = await uow.scalar(select(Mission).where(Mission.id == uuid.UUID(made["id"])))
+        await lifecycle.move(uow, record, MissionStatus.PROOFED)

@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from app.graphql.schema import schema
+from tests.fixtures.factories import Factory, Tenant
+from tests.graphql.client import gql
+from tests.routes.support import DAY, changes, credits, mission, move, verify
+
+SDL = str(schema)
+DRIVER_APP = "startMission(" in SDL and "deliverMission(" in SDL
+
+FIELDS = "id name status date driverId vehicleId totalDistanceMeters stops { missionId sequence eta status }"
+CREATE = f"mutation($input: CreateRouteInput!) {{ createRoute(input: $input) {{ {FIELDS} }} }}"
+ASSIGN_DRIVER = (
+    f"mutation($id: UUID!, $d: UUID) {{ assignRouteDriver(id: $id, driverId: $d) {{ {FIELDS} }} }}"
+)
+ASSIGN_VEHICLE = (
+    f"mutation($id: UUID!, $v: UUID) {{ assignRouteVehicle(id: $id, vehicleId: $v) {{ {FIELDS} }} }}"
+)
+ADD = f"""mutation($id: UUID!, $input: AddRouteMissionsInput!) {{
+  addRouteMissions(id: $id, input: $input) {{ {FIELDS} }} }}"""
+REORDER = f"""mutation($id: UUID!, $ids: [UUID!]!) {{
+  reorderRouteMissions(id: $id, missionIds: $ids) {{ {FIELDS} }} }}"""
+READ = """query($id: UUID!) { route(id: $id) { id status branch { id } driver { id } vehicle { id }
+  startDepot { id } endDepot { id } stops { missionId sequence } } }"""
+TIMELINE = (
+    "query($id: UUID!) { routeTimeline(id: $id) { status events { kind missionId } stops { missionId } } }"
+)
+
+
+async def _ok(response: httpx.Response, name: str) -> Any:
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"][name]
+
+
+def _error(response: httpx.Response) -> dict[str, Any]:
+    body = response.json()
+    assert body["data"] is None or all(v is None for v in body["data"].values()), body
+    return body["errors"][0]["extensions"]  # type: ignore[no-any-return]
+
+
+async def _setup(
+    factory: Factory, tenant: Tenant, n: int = 2, **fields: Any
+) -> tuple[dict[str, Any], list[Any]]:
+    branch = await factory.branch(tenant)
+    return branch, [await mission(factory, tenant, branch["id"], **fields) for _ in range(n)]
+
+
+async def test_create_read_list_reorder_and_delete(client: httpx.AsyncClient, factory: Factory) -> None:
+    tenant = await factory.tenant()
+    branch, (a, b, c) = await _setup(factory, tenant, 3)
+    depot = await factory.depot(tenant, branch["id"])
+    token = tenant.admin_session
+    created = await _ok(await gql(client, token, CREATE, {"input": {
+        "branchId": branch["id"], "date": DAY, "missionIds": [a["id"], b["id"]], "startDepotId": depot["id"],
+    }}), "createRoute")  # fmt: skip
+    assert created["status"] == "PLANNED" and [s["sequence"] for s in created["stops"]] == [1, 2]
+    rest = (await client.get(f"/api/v1/routes/{created['id']}", headers=tenant.headers("read"))).json()[
+        "data"
+    ]
+    assert rest["status"] == "planned" and [s["missionId"] for s in rest["stops"]] == [a["id"], b["id"]]
+    read = await _ok(await gql(client, tenant.read_token, READ, {"id": created["id"]}), "route")
+    assert read["branch"] == {"id": branch["id"]} and read["startDepot"] == {"id": depot["id"]}
+    assert read["driver"] is None and read["endDepot"] is None
+    added = await _ok(
+        await gql(
+            client, token, ADD, {"id": created["id"], "input": {"missionIds": [c["id"]], "position": 2}}
+        ),
+        "addRouteMissions",
+    )
+    assert [s["missionId"] for s in added["stops"]] == [a["id"], c["id"], b["id"]]
+    order = [b["id"], a["id"], c["id"]]
+    reordered = await _ok(
+        await gql(client, token, REORDER, {"id": created["id"], "ids": order}), "reorderRouteMissions"
+    )
+    assert [s["missionId"] for s in reordered["stops"]] == order
+    wrong = _error(await gql(client, token, REORDER, {"id": created["id"], "ids": order[:2]}))
+    assert wrong["code"] == "validation_error"
+    listed = await _ok(
+        await gql(
+            client,
+            token,
+            '{ routes(status: [PLANNED], date: "2026-11-26") { items { id stops { sequence } } hasMore } }',
+        ),
+        "routes",
+    )
+    assert listed["items"] == [
+        {"id": created["id"], "stops": [{"sequence": 1}, {"sequence": 2}, {"sequence": 3}]}
+    ]
+    deleted = await _ok(await gql(client, token, "mutation($id: UUID!) { deleteRoute(id: $id) { id } }",
+                                  {"id": created["id"]}), "deleteRoute")  # fmt: skip
+    assert deleted == {"id": created["id"]}
+    missing = _error(await gql(client, token, READ, {"id": created["id"]}))
+    assert missing["code"] == "not_found"
+    types = [e.type for e in await changes(tenant.id)]
+    assert types.count("route.created") == types.count("route.deleted") == 1
+    assert types.count("route.reordered") == 2
+
+
+async def test_refusals_have_codes_and_leave_nothing(client: httpx.AsyncClient, factory: Factory) -> None:
+    tenant = await factory.tenant(credits=1)
+    branch, (a, b) = await _setup(factory, tenant, 2)
+    token = tenant.write_token
+    short = _error(await gql(client, token, CREATE, {"input": {
+        "branchId": branch["id"], "date": DAY, "missionIds": [a["id"], b["id"]]}}))  # fmt: skip
+    assert (short["code"], short["details"]) == ("insufficient_credits", {"required": 2, "remaining": 1})
+    assert (await _ok(await gql(client, token, "{ routes { items { id } } }"), "routes"))["items"] == []
+    inactive = await factory.vehicle(tenant, branch["id"], status="inactive")
+    route = await factory.route(tenant, branch["id"])
+    refused = _error(await gql(client, token, ASSIGN_VEHICLE, {"id": route["id"], "v": inactive["id"]}))
+    assert refused["code"] == "conflict"
+    unknown = _error(
+        await gql(
+            client, token, ASSIGN_DRIVER, {"id": route["id"], "d": "00000000-0000-4000-8000-000000000000"}
+        )
+    )
+    assert unknown["details"] == [{"field": "driverId", "issue": "does not name a record of your company"}]
+    read_only = _error(await gql(client, tenant.read_token, ASSIGN_DRIVER, {"id": route["id"], "d": None}))
+    assert read_only["code"] == "insufficient_scope"
+    assert await credits(client, tenant) == 1
+    assert [e.type for e in await changes(tenant.id) if not e.type.startswith("vehicle")] == ["route.created"]
+
+
+async def test_complete_life_cycle_through_graphql(client: httpx.AsyncClient, factory: Factory) -> None:
+    tenant = await factory.tenant()
+    branch, (a, b) = await _setup(factory, tenant, 2, proofRequired=True)
+    driver_user = await factory.mobile_user(tenant, branchId=branch["id"])
+    vehicle = await factory.vehicle(tenant, branch["id"])
+    token = tenant.admin_session
+    body = {"input": {"branchId": branch["id"], "date": DAY, "missionIds": [a["id"], b["id"]]}}
+    route = await _ok(await gql(client, token, CREATE, body), "createRoute")
+    await _ok(await gql(client, token, ASSIGN_DRIVER, {"id": route["id"], "d": driver_user["driverId"]}),
+              "assignRouteDriver")  # fmt: skip
+    assigned = await _ok(await gql(client, token, ASSIGN_VEHICLE, {"id": route["id"], "v": vehicle["id"]}),
+                         "assignRouteVehicle")  # fmt: skip
+    assert (assigned["status"], assigned["driverId"]) == ("ASSIGNED", driver_user["driverId"])
+
+    async def field_move(made: dict[str, Any], verb: str, status: str) -> None:
+        if DRIVER_APP:
+            query = f"mutation($id: UUID!) {{ {verb}(id: $id) {{ id status }} }}"
+            await _ok(await gql(client, driver_user["accessToken"], query, {"id": made["id"]}), verb)
+        else:
+            await move(client, tenant, made["id"], status)
+
+    for made in (a, b):
+        await field_move(made, "startMission", "in_progress")
+        await field_move(made, "deliverMission", "delivered")
+        if "verifyProofOfDelivery(" in SDL:
+            query = (
+                "mutation($id: UUID!, $c: String!) { verifyProofOfDelivery(id: $id, code: $c) { status } }"
+            )
+            variables = {"id": made["id"], "c": made["proof"]["code"]}
+            done = await _ok(await gql(client, token, query, variables), "verifyProofOfDelivery")
+            assert done["status"] == "PROOFED"
+        else:
+            await verify(client, tenant, made)
+    timeline = await _ok(await gql(client, tenant.read_token, TIMELINE, {"id": route["id"]}), "routeTimeline")
+    assert timeline["status"] == "COMPLETED"
+    kinds = [e["kind"] for e in timeline["events"]]
+    assert kinds[0] == "route_started" and kinds.count("proof_verified") == 2
+    assert [e.type for e in await changes(tenant.id, route["id"])].count("route.completed") == 1
