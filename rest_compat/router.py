@@ -139,7 +139,11 @@ async def _execute(endpoint: Endpoint, request: Request, uow: UnitOfWork, reques
             headers = {**stored.headers, "Idempotent-Replayed": "true"}
             return Response(stored.body, status_code=stored.status_code, headers=headers)
     try:
-        async with uow.savepoint():
+        if endpoint.mutating:
+            # Writes run in a savepoint so a refused one leaves nothing behind but its stored answer.
+            async with uow.savepoint():
+                response = await _call(endpoint, request, uow, raw)
+        else:
             response = await _call(endpoint, request, uow, raw)
     except DomainError as error:
         if error.http_status >= 500:

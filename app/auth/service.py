@@ -46,22 +46,22 @@ class AuthService:
         return principal
 
     async def _api_token(self, uow: UnitOfWork, raw: str) -> Principal:
-        row = (
-            await uow.execute(
-                text("select id, company_id, name, preset, prefix, expires_at from auth_api_token(:h)"),
-                {"h": hash_api_token(raw)},
-            )
-        ).first()
+        # Every integration request starts here, so it skips SQLAlchemy's statement machinery.
+        connection = await uow.driver_connection()
+        row = await connection.fetchrow(
+            "select id, company_id, name, preset, prefix, expires_at from auth_api_token($1)",
+            hash_api_token(raw),
+        )
         if row is None:
             raise Unauthorized("The token is unknown, revoked or expired.")
-        preset = Preset(row.preset)
+        preset = Preset(row["preset"])
         principal = Principal(
-            company_id=row.company_id,
+            company_id=row["company_id"],
             actor_type=ActorType.TOKEN,
-            actor_id=row.id,
-            actor_name=row.name,
+            actor_id=row["id"],
+            actor_name=row["name"],
             scopes=PRESET_SCOPES[preset],
-            token_id=row.id,
+            token_id=row["id"],
             token_preset=preset,
         )
         # auth_api_token already set app.company_id for this transaction.

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import Executable, Select
 
 from app.core import jsonutil
 from app.core.principal import Principal, Source
@@ -23,6 +23,7 @@ from app.core.principal import Principal, Source
 T = TypeVar("T")
 
 _engines: dict[str, AsyncEngine] = {}
+_compiled: dict[Any, Any] = {}
 _urls: dict[str, str] = {}
 
 
@@ -102,6 +103,40 @@ class UnitOfWork:
     async def scalars(self, statement: Executable, params: Any = None) -> list[Any]:
         async with self._lock:
             return list((await self.session.scalars(statement, params)).all())
+
+    async def driver_connection(self) -> Any:
+        """The asyncpg connection under this unit of work's transaction, for the hot read paths
+        where SQLAlchemy's per-statement and per-row work would dominate."""
+        connection = await self.session.connection()
+        adapted = (await connection.get_raw_connection()).dbapi_connection
+        # SQLAlchemy's asyncpg adapter sends BEGIN lazily with its first statement; start it now so
+        # what runs here shares the unit of work's transaction (and its app.company_id).
+        if adapted._transaction is None:
+            await adapted._start_transaction()
+        return adapted.driver_connection
+
+    async def fetch(self, statement: Select[Any]) -> list[Any]:
+        """Run a Core SELECT straight on asyncpg and return its records (mapping-like, read-only).
+
+        Compiled SQL is cached per statement shape, as SQLAlchemy does internally; statements it
+        cannot run this way (expanding IN parameters) go through the session instead."""
+        key = statement._generate_cache_key()
+        compiled = _compiled.get(key.key) if key is not None else None
+        if compiled is None:
+            # Compiled against its cache key, so later statements of the same shape reuse it with
+            # their own parameter values (what SQLAlchemy's compiled cache does).
+            compiled = statement._compiler(  # type: ignore[attr-defined]
+                self.session.bind.dialect, cache_key=key, column_keys=None, for_executemany=False
+            )
+            if key is not None and "POSTCOMPILE" not in compiled.string:
+                _compiled[key.key] = compiled
+        if key is None or "POSTCOMPILE" in compiled.string:
+            return list((await self.execute(statement)).mappings().all())
+        params = compiled.construct_params(extracted_parameters=key.bindparams)
+        args = [params[name] for name in compiled.positiontup or ()]
+        async with self._lock:
+            connection = await self.driver_connection()
+            return list(await connection.fetch(compiled.string, *args))
 
     async def flush(self) -> None:
         async with self._lock:

@@ -13,7 +13,7 @@ import orjson
 def iso_z(value: dt.datetime) -> str:
     """ISO 8601 UTC with `Z` and millisecond precision, as the contract writes timestamps."""
     value = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def hhmm(value: dt.time) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from functools import cache
+from types import SimpleNamespace
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import and_, or_, select
@@ -68,9 +70,11 @@ class Repository(Generic[M]):
         rows = await uow.scalars(select(self.model.id).where(self.model.company_id == uow.company_id, *where))
         return list(rows)
 
-    async def page(self, uow: UnitOfWork, query: Any, filters: Sequence[ColumnElement[bool]] = ()) -> Page[M]:
+    async def page(self, uow: UnitOfWork, query: Any, filters: Sequence[ColumnElement[bool]] = ()) -> Page[Any]:
+        """One keyset page. Items are read-only records (attribute access, like the model), fetched
+        without ORM identity tracking: list pages are the hottest read path."""
         model = self.model
-        statement = self.base(uow).where(*filters)
+        statement = select(*_columns(model)).where(model.company_id == uow.company_id, *filters)
         since = getattr(query, "updated_since", None)
         if since is not None:
             if since.tzinfo is None:
@@ -85,8 +89,14 @@ class Repository(Generic[M]):
                 or_(model.created_at > created_at, and_(model.created_at == created_at, model.id > last_id))
             )
         statement = statement.order_by(model.created_at, model.id).limit(query.limit + 1)
-        rows = await uow.scalars(statement)
+        rows = [SimpleNamespace(**row) for row in await uow.fetch(statement)]
         has_more = len(rows) > query.limit
         rows = rows[: query.limit]
         cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if has_more and rows else None
         return Page(items=rows, next_cursor=cursor, has_more=has_more, limit=query.limit)
+
+
+@cache
+def _columns(model: type[Any]) -> tuple[Any, ...]:
+    """Every mapped column of `model` (column properties included), labelled by attribute name."""
+    return tuple(getattr(model, prop.key).label(prop.key) for prop in model.__mapper__.column_attrs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from functools import cache
 from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -100,7 +101,11 @@ class ListQuery(QueryModel):
 
 
 class OutModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
+    # Read records by field name only: trying the camelCase alias first on ORM objects costs a
+    # failed attribute lookup per field and row.
+    model_config = ConfigDict(
+        alias_generator=to_camel, validate_by_name=True, validate_by_alias=False, from_attributes=True
+    )
 
     def public(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True)
@@ -109,9 +114,33 @@ class OutModel(BaseModel):
 def to_public(model: type[BaseModel], record: Any) -> dict[str, Any]:
     """A record in its public shape. Output models whose fields are not plain attributes of the
     record (nested objects, one-time secrets) provide `from_record`."""
+    plain = _plain_fields(model)
+    if plain is not None:
+        # Records come from our own tables, already typed: copying fields under their public names
+        # gives what validating and dumping would, at a fraction of the cost on list pages.
+        return {alias: getattr(record, name, None) for name, alias in plain}
     converter = getattr(model, "from_record", None)
     out = converter(record) if converter else model.model_validate(record, from_attributes=True)
     return out.public() if isinstance(out, OutModel) else out.model_dump(by_alias=True)
+
+
+@cache
+def _plain_fields(model: type[BaseModel]) -> tuple[tuple[str, str], ...] | None:
+    """(field, alias) pairs of an output model made only of scalar fields, else None."""
+    if getattr(model, "from_record", None) or not issubclass(model, OutModel) or model.public is not OutModel.public:
+        return None
+    pairs = []
+    for name, info in model.model_fields.items():
+        if _has_model(info.annotation):
+            return None
+        pairs.append((name, info.alias or name))
+    return tuple(pairs)
+
+
+def _has_model(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_has_model(arg) for arg in getattr(annotation, "__args__", ()))
 
 
 class ResourceOut(OutModel):

@@ -1,0 +1,222 @@
+"""Bulk import throughput: `POST /api/v1/missions/bulk` against a bare asyncpg COPY of the same rows.
+
+    python bench/missions_bulk.py [--batches 10] [--size 1000] [--rounds 1]
+
+Brings up embedded PostgreSQL and Redis (bench/branches_list.py's `bootstrap`), creates one company
+with a branch and a full_access token, serves the real application in a single-worker uvicorn
+subprocess (bench/real_app.py) and sends `--batches` bulk requests of `--size` missions one after
+the other, end to end over HTTP (validation, proof codes, history rows, webhook events, the JSON
+answer). Then it writes the same number of mission rows, with the same column values, through a
+bare asyncpg `copy_records_to_table`, one transaction per batch. PostgreSQL refuses COPY FROM under
+row-level security, so the baseline connects as the table owner (the application role cannot COPY). Prints missions/second of each and the ratio real/COPY (target: >= 0.25).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import atexit
+import datetime as dt
+import os
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from branches_list import Server, bootstrap  # noqa: E402
+
+TARGET_RATIO = 0.25
+
+
+async def seed() -> tuple[str, str, str]:
+    """One company with one branch and a full_access token: (company id, branch id, raw token)."""
+    from app.api_tokens.schemas import ApiTokenCreate
+    from app.api_tokens.service import api_token_service
+    from app.branches.schemas import BranchCreate
+    from app.branches.service import branch_service
+    from app.companies.service import company_service
+    from app.core import db
+    from app.core.db import unit_of_work
+    from app.core.principal import Preset, Principal
+
+    try:
+        async with unit_of_work(Principal.system(None), kind="owner") as uow:
+            created = await company_service.create(
+                uow, name="Bench Company", admin_email="bench-admin@example.com", admin_password="bench-pass"
+            )
+            token = await api_token_service.create(uow, ApiTokenCreate(name="bench", preset=Preset.FULL_ACCESS))
+        async with unit_of_work(Principal.system(created.company.id)) as uow:
+            branch = await branch_service.create(
+                uow,
+                BranchCreate.model_validate(
+                    {"name": "Bench Branch", "latitude": 41.0, "longitude": 29.0, "timezone": "Europe/Istanbul"}
+                ),
+            )
+    finally:
+        await db.dispose()
+    return str(created.company.id), str(branch.id), token.token
+
+
+def mission_body(branch_id: str, prefix: str, n: int) -> dict[str, Any]:
+    return {
+        "externalId": f"{prefix}-{n:06d}",
+        "branchId": branch_id,
+        "type": "delivery",
+        "date": "2026-11-27",
+        "customerName": f"Customer {n}",
+        "customerPhone": f"+90555{n:07d}",
+        "address": f"{n} Benchmark Street, Istanbul",
+        "latitude": 40.9 + (n % 1000) / 10_000,
+        "longitude": 29.0 + (n % 997) / 10_000,
+        "timeWindowStart": "09:00",
+        "timeWindowEnd": "17:00",
+        "weightKg": 2.5,
+        "items": 1,
+        "notes": "Leave at the door.",
+    }
+
+
+def run_real(server: Server, token: str, batches: list[list[dict[str, Any]]]) -> float:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=server.url, timeout=120) as http:
+        started = time.perf_counter()
+        for batch in batches:
+            response = http.post("/api/v1/missions/bulk", json={"missions": batch}, headers=headers)
+            response.raise_for_status()
+            results = response.json()["data"]
+            failed = [r for r in results if r["status"] != "created"]
+            if failed or len(results) != len(batch):
+                raise RuntimeError(f"bulk request did not create every mission: {failed[:3]}")
+        return time.perf_counter() - started
+
+
+def copy_records(company_id: str, bodies: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The mission rows the real path writes, column for column (proof code hashed the same way)."""
+    from app.missions import proof
+    from app.missions.models import Mission
+
+    columns = [c.name for c in Mission.__table__.columns]  # type: ignore[attr-defined]
+    now = dt.datetime.now(dt.UTC)
+    records = []
+    for body in bodies:
+        mission_id = uuid.uuid4()
+        code = proof.new_code()
+        row: dict[str, Any] = {
+            "id": mission_id, "company_id": uuid.UUID(company_id), "created_at": now, "updated_at": now,
+            "external_id": body["externalId"], "branch_id": uuid.UUID(body["branchId"]), "type": body["type"],
+            "date": dt.date.fromisoformat(body["date"]), "customer_name": body["customerName"],
+            "customer_phone": body["customerPhone"], "customer_email": None, "address": body["address"],
+            "latitude": body["latitude"], "longitude": body["longitude"],
+            "time_window_start": dt.time(9), "time_window_end": dt.time(17), "service_duration_seconds": 300,
+            "priority": 0, "weight_kg": body["weightKg"], "volume_m3": None, "items": body["items"],
+            "notes": body["notes"], "proof_required": True, "status": "unassigned", "route_id": None,
+            "sequence": None, "eta": None, "etd": None, "distance_from_previous_meters": None,
+            "duration_from_previous_seconds": None, "failure_reason": None, "credit_charged": False,
+            "started_at": None, "finished_at": None, "proof_code_hash": proof.hash_code(mission_id, code),
+            "proof_sent_to": body["customerPhone"], "proof_sms_status": "not_sent", "proof_sent_at": None,
+            "proof_expires_at": proof.expires_at(dt.date.fromisoformat(body["date"]), "Europe/Istanbul"),
+            "proof_attempts": 0, "proof_max_attempts": 5, "proof_verified_at": None,
+        }  # fmt: skip
+        records.append(tuple(row[c] for c in columns))
+    return records
+
+
+async def run_copy(dsn: str, records: list[tuple[Any, ...]], batch: int) -> float:
+    import asyncpg
+
+    from app.missions.models import Mission
+
+    columns = [c.name for c in Mission.__table__.columns]  # type: ignore[attr-defined]
+    connection = await asyncpg.connect(dsn)
+    try:
+        started = time.perf_counter()
+        for start in range(0, len(records), batch):
+            # One transaction per batch, as the real path commits once per request.
+            async with connection.transaction():
+                await connection.copy_records_to_table(
+                    "mission", records=records[start : start + batch], columns=columns
+                )
+        return time.perf_counter() - started
+    finally:
+        await connection.close()
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batches", type=int, default=10, help="bulk requests per round (default 10)")
+    parser.add_argument("--size", type=int, default=1000, help="missions per request, 1..1000 (default 1000)")
+    parser.add_argument("--rounds", type=int, default=1, help="real/COPY alternations; medians are reported")
+    args = parser.parse_args()
+    if not 1 <= args.size <= 1000 or args.batches < 1 or args.rounds < 1:
+        parser.error("--size must be 1..1000, --batches and --rounds positive")
+    return args
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main() -> int:
+    args = parse_args()
+    signal.signal(signal.SIGTERM, _terminate)
+    data_dir = Path(tempfile.mkdtemp(prefix="rouptimize-bench-"))
+    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
+    print(f"services: embedded PostgreSQL + Redis in {data_dir}")
+    services = bootstrap(data_dir)
+    company_id, branch_id, token = asyncio.run(seed())
+    env = {
+        **os.environ, **services.env(), "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH.parent), os.environ.get("PYTHONPATH")])),
+        "RATE_LIMIT_PER_SECOND": "1000000000", "RATE_LIMIT_BURST": "1000000000",
+    }  # fmt: skip
+    server = Server("real", ["--app-dir", str(BENCH), "real_app:app"], env, data_dir / "real.log")
+    # COPY FROM is refused under row-level security, so the baseline runs as the table owner.
+    dsn = services.owner_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    total = args.batches * args.size
+    try:
+        server.start()
+        server.wait_ready({"Authorization": f"Bearer {token}"}, "?limit=1")
+        # Warm-up: one small request so imports and the connection pool are not measured.
+        run_real(server, token, [[mission_body(branch_id, "warm", n) for n in range(10)]])
+        print(f"real: {server.url} (rest_compat.asgi:app via bench/real_app.py), single uvicorn worker")
+        print(f"load: {args.batches} sequential POST /api/v1/missions/bulk of {args.size} missions per round")
+        real_rates, copy_rates = [], []
+        for round_no in range(args.rounds):
+            bodies = [mission_body(branch_id, f"r{round_no}", n) for n in range(total)]
+            batches = [bodies[i : i + args.size] for i in range(0, total, args.size)]
+            seconds = run_real(server, token, batches)
+            real_rates.append(total / seconds)
+            copy_bodies = [mission_body(branch_id, f"c{round_no}", n) for n in range(total)]
+            records = copy_records(company_id, copy_bodies)
+            copy_seconds = asyncio.run(run_copy(dsn, records, args.size))
+            copy_rates.append(total / copy_seconds)
+            print(
+                f"  round {round_no + 1}: real {total} missions in {seconds:.2f}s = {total / seconds:,.0f}/s;"
+                f" COPY {copy_seconds:.3f}s = {total / copy_seconds:,.0f}/s"
+            )
+        real, bare = statistics.median(real_rates), statistics.median(copy_rates)
+        ratio = real / bare
+        verdict = "PASS" if ratio >= TARGET_RATIO else "BELOW TARGET"
+        print(f"\nreal {real:,.0f} missions/s, bare COPY {bare:,.0f} missions/s")
+        print(f"ratio real/COPY = {ratio:.3f}   target >= {TARGET_RATIO}: {verdict}")
+        return 0
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\ninterrupted: server stopped", file=sys.stderr)
+        sys.exit(130)
