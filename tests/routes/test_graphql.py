@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
+from app.core import db
 from app.graphql.schema import schema
 from tests.fixtures.factories import Factory, Tenant
 from tests.graphql.client import gql
@@ -163,3 +165,35 @@ async def test_complete_life_cycle_through_graphql(client: httpx.AsyncClient, fa
     kinds = [e["kind"] for e in timeline["events"]]
     assert kinds[0] == "route_started" and kinds.count("proof_verified") == 2
     assert [e.type for e in await changes(tenant.id, route["id"])].count("route.completed") == 1
+
+
+async def test_routes_with_stops_and_fleet_load_in_fixed_queries(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.tenant()
+    branch, made = await _setup(factory, tenant, 4)
+    for i in range(4):
+        driver = await factory.driver(tenant, branch["id"])
+        vehicle = await factory.vehicle(tenant, branch["id"])
+        await factory.route(tenant, branch["id"], missionIds=[made[i]["id"]], driverId=driver["id"],
+                            vehicleId=vehicle["id"])  # fmt: skip
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    engine = db.engine().sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        query = "{ routes { items { id stops { missionId } driver { id } vehicle { id } branch { id } } } }"
+        response = await gql(client, tenant.read_token, query)
+        rest = await client.get("/api/v1/routes", headers=tenant.headers("read"))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    items = response.json()["data"]["routes"]["items"]
+    assert len(items) == 4 and all(len(i["stops"]) == 1 and i["driver"] and i["vehicle"] for i in items)
+    assert len(rest.json()["data"]) == 4
+    for table in ("mission", "driver", "vehicle", "branch"):
+        selects = [s for s in statements if f"FROM {table} " in s or s.rstrip().endswith(f"FROM {table}")]
+        # Once for GraphQL (a loader, or the page's stops) and once for REST's stops.
+        assert len(selects) == (2 if table == "mission" else 1), (table, selects)
