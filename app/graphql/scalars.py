@@ -18,7 +18,7 @@ def _parse_datetime(value: Any) -> dt.datetime:
 
 DateTime = strawberry.scalar(
     name="DateTime",
-    description="ISO 8601 timestamp in UTC, e.g. 2026-11-26T08:30:00.000Z.",
+    description="ISO 8601 timestamp in UTC, e.g. 2026-11-26T08:30:00Z or 2026-11-26T08:30:00.123456Z.",
     serialize=iso_z,
     parse_value=_parse_datetime,
 )

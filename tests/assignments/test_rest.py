@@ -35,7 +35,7 @@ class TestCreate:
         response = await client.post(URL, json=body, headers=tenant.headers())
         assert response.status_code == 201, response.text
         data = response.json()["data"]
-        assert data["startsAt"] == "2026-11-26T06:00:00.000Z" and data["endsAt"] is None
+        assert data["startsAt"] == "2026-11-26T06:00:00Z" and data["endsAt"] is None
         assert [e.type for e in await events(tenant.id, data["id"])] == ["vehicle_driver_assignment.created"]
 
     async def test_overlap_is_409_naming_the_clash(self, client: httpx.AsyncClient, factory: Factory) -> None:

@@ -19,7 +19,7 @@ class TestCreate:
         assert len(proof["code"]) == 5 and proof["code"].isdigit()
         assert proof["sentTo"] == "+905550000000" and proof["attempts"] == 0 and proof["maxAttempts"] == 5
         # End of the day after the date, Istanbul time (UTC+3): 2026-11-28 00:00 local.
-        assert proof["expiresAt"] == "2026-11-27T21:00:00.000Z"
+        assert proof["expiresAt"] == "2026-11-27T21:00:00Z"
         assert (mission["status"], mission["routeId"], mission["serviceDurationSeconds"]) == (
             "unassigned",
             None,
@@ -152,7 +152,7 @@ class TestUpdate:
         tenant = await factory.tenant()
         mission = await factory.mission(tenant)
         response = await patch(client, tenant, mission["id"], date="2026-12-01")
-        assert response.json()["data"]["proof"]["expiresAt"] == "2026-12-02T21:00:00.000Z"
+        assert response.json()["data"]["proof"]["expiresAt"] == "2026-12-02T21:00:00Z"
 
     async def test_route_keeps_branch_and_date(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant = await factory.tenant()
