@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from app.core import db
+from app.core import db, jobs
 from app.core.envelope import error_response, json_response
 from app.core.errors import MethodNotAllowed, RouteNotFound
 from app.core.middleware import RequestContextMiddleware
@@ -58,9 +58,11 @@ def build_app(extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         limiter = RateLimiter(settings.redis_url) if settings.redis_url else None
         app.state.rate_limiter = limiter
+        jobs.configure(settings.redis_url)
         try:
             yield
         finally:
+            jobs.close()
             if limiter is not None:
                 await limiter.close()
             await db.dispose()

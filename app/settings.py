@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     average_speed_kmh: float = Field(default=30.0, gt=0)
     osrm_url: str | None = None
 
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_max_attempts: int = Field(default=8, ge=1)
+    webhook_retry_base_seconds: float = Field(default=30.0, gt=0)
+    # Events whose fan-out has not run after this long are re-sent by the sweeper.
+    webhook_sweep_after_seconds: int = Field(default=60, ge=1)
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"

@@ -24,13 +24,21 @@ def setup() -> Services:
     if _services is None:
         # Migrations are the job of `rouptimize migrate` / `serve`, not of every worker replica.
         _services = bootstrap(migrate=False)
+        # Every table must be mapped before the first flush resolves foreign keys.
+        from app.migrations import import_models
+
+        import_models()
         setup_broker(_services.require_redis())
+        # Actors enqueue follow-up work (deliveries, retries) the same way the API does.
+        from app.core import jobs
+
+        jobs.configure(_services.require_redis())
     return _services
 
 
 setup()
 
-from workers import maintenance  # noqa: E402,F401  (actor modules register on import)
+from workers import maintenance, webhooks  # noqa: E402,F401  (actor modules register on import)
 
 
 def run(threads: int = 4, stop_timeout_ms: int = 30_000) -> None:

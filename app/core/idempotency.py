@@ -23,6 +23,7 @@ from app.core import jsonutil
 from app.core.db import UnitOfWork
 from app.core.errors import IdempotencyKeyInUse, IdempotencyKeyReused, ValidationFailed
 from app.core.models import utcnow
+from app.core.security import seal, unseal
 
 _KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
 # Response headers worth replaying; the rest (request id, rate limits) describe the new request.
@@ -93,7 +94,7 @@ async def claim(uow: UnitOfWork, key: str, request_fingerprint: str) -> StoredRe
         return None
     if record.fingerprint != request_fingerprint:
         raise IdempotencyKeyReused()
-    return StoredResponse(record.status_code, dict(record.headers), record.body)
+    return StoredResponse(record.status_code, dict(record.headers), unseal(record.body))
 
 
 def store(uow: UnitOfWork, key: str, request_fingerprint: str, response: StoredResponse) -> None:
@@ -104,6 +105,7 @@ def store(uow: UnitOfWork, key: str, request_fingerprint: str, response: StoredR
             fingerprint=request_fingerprint,
             status_code=response.status_code,
             headers={k: v for k, v in response.headers.items() if k.lower() in REPLAYED_HEADERS},
-            body=response.body,
+            # Sealed at rest: a stored answer may be the one-time reveal of a token or secret.
+            body=seal(response.body),
         )
     )

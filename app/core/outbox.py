@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Column, DateTime, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from app.core import jsonutil
+from app.core import jobs, jsonutil
 from app.core.db import UnitOfWork
 from app.core.models import utcnow
 
@@ -25,6 +26,11 @@ EVENT_TYPES = frozenset(
         "vehicle_driver_assignment.deleted",
     }
 )  # fmt: skip
+
+
+# Implemented in workers/webhooks.py; named here because the app sends by name.
+DISPATCH_ACTOR = "webhook.dispatch"
+QUEUE = "webhooks"
 
 
 class WebhookEvent(SQLModel, table=True):
@@ -72,4 +78,12 @@ async def record_event(
         created_at=now,
     )
     uow.add(event)
+    announce(uow, [event_id])
     return event
+
+
+def announce(uow: UnitOfWork, event_ids: list[str]) -> None:
+    """After commit, hand the events to webhook delivery (a rolled-back change sends nothing)."""
+    company_id = str(uow.company_id)
+    for event_id in event_ids:
+        uow.after_commit.append(partial(jobs.send, DISPATCH_ACTOR, company_id, event_id, queue_name=QUEUE))

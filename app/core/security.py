@@ -3,6 +3,7 @@ except in the one-time reveal of a created token."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -12,6 +13,7 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet
 
 from app.settings import get_settings
 
@@ -52,6 +54,21 @@ def read_session(token: str) -> dict[str, Any] | None:
         return jwt.decode(token, get_settings().secret("session_secret"), algorithms=["HS256"])  # type: ignore[no-any-return]
     except jwt.PyJWTError:
         return None
+
+
+def _fernet() -> Fernet:
+    # A key of its own, derived from the deployment's webhook signing secret, for data at rest
+    # that must be readable again (webhook secrets, stored idempotent answers that reveal one).
+    key = hashlib.sha256(b"at-rest:" + get_settings().secret("webhook_signing_secret")).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal(plain: bytes) -> bytes:
+    return _fernet().encrypt(plain)
+
+
+def unseal(sealed: bytes) -> bytes:
+    return _fernet().decrypt(sealed)
 
 
 def constant_time_equals(a: str, b: str) -> bool:

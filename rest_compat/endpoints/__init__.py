@@ -14,6 +14,7 @@ from rest_compat.endpoints import (
     routes,
     settings,
     vehicles,
+    webhooks,
 )
 from rest_compat.spec import Endpoint
 
@@ -28,5 +29,6 @@ ENDPOINTS: list[Endpoint] = [
     *missions.ENDPOINTS,
     *routes.ENDPOINTS,
     *settings.ENDPOINTS,
+    *webhooks.ENDPOINTS,
     *auth.ENDPOINTS,
 ]

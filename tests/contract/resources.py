@@ -14,6 +14,14 @@ async def _api_token(factory: Factory, tenant: Tenant) -> dict[str, Any]:
     return {"id": str(tenant.write_token_id)}
 
 
+async def _webhook_endpoint(factory: Factory, tenant: Tenant) -> dict[str, Any]:
+    response = await factory.client.post(
+        "/companies/me/webhook-endpoints", json={"url": "http://127.0.0.1:9/hook"}, headers=tenant.headers("admin")
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["data"]  # type: ignore[no-any-return]
+
+
 MAKERS: dict[str, Maker] = {
     "branches": lambda f, t: f.branch(t),
     "depots": lambda f, t: f.depot(t),
@@ -24,6 +32,7 @@ MAKERS: dict[str, Maker] = {
     "vehicle-driver-assignments": lambda f, t: f.assignment(t),
     "missions": lambda f, t: f.mission(t),
     "routes": lambda f, t: f.route(t),
+    "webhook-endpoints": _webhook_endpoint,
 }
 
 

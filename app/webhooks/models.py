@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Index
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field
+
+from app.core.models import TenantColumns
+
+
+class WebhookEndpoint(TenantColumns, table=True):
+    __tablename__ = "webhook_endpoint"
+
+    url: str = Field(max_length=2048)
+    description: str | None = Field(default=None, max_length=500)
+    # Event types delivered to this endpoint; empty means every type.
+    event_types: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    status: str = Field(default="enabled", max_length=16)
+    # Signing secrets, encrypted at rest: [{"id", "sealed", "createdAt", "expiresAt"}]. More than
+    # one while a rotation is in progress; every unexpired one signs each delivery.
+    secrets: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+
+
+class WebhookDelivery(TenantColumns, table=True):
+    """One attempt to deliver one event to one endpoint."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (Index("ix_webhook_delivery_endpoint_created", "endpoint_id", "created_at"),)
+
+    endpoint_id: uuid.UUID = Field(foreign_key="webhook_endpoint.id", ondelete="CASCADE")
+    event_id: str = Field(max_length=40, index=True)
+    event_type: str = Field(max_length=64)
+    attempt: int
+    status: str = Field(max_length=16)  # succeeded | retrying | failed
+    response_status: int | None = None
+    error: str | None = Field(default=None, max_length=500)
+    duration_ms: int | None = None
+    next_retry_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]

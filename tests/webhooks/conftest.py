@@ -1,0 +1,94 @@
+"""A real Dramatiq worker (a `rouptimize worker` process on the test services) and a local HTTP
+receiver standing in for an integrator's endpoint."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from app.core import jobs
+from app.settings import get_settings
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    url: str
+    requests: list[Received] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)  # answered in order, then 200
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.requests) < count:
+            time.sleep(0.1)
+        return list(self.requests)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            state.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            status = state.statuses.pop(0) if state.statuses else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def worker(services: Any) -> Iterator[subprocess.Popen[bytes]]:
+    env = {
+        **os.environ,
+        **services.env(),
+        "ROUPTIMIZE_DATA_DIR": str(get_settings().data_dir),
+        "WEBHOOK_RETRY_BASE_SECONDS": "1",
+        "WEBHOOK_SWEEP_AFTER_SECONDS": "2",
+    }
+    log = open(get_settings().data_dir / "worker.log", "wb")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker", "--threads", "2"], env=env, stdout=log, stderr=log
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture
+def delivering(worker: subprocess.Popen[bytes]) -> Iterator[None]:
+    """The in-process API sends jobs to Redis, as `serve` does, while the worker runs."""
+    jobs.configure(get_settings().redis_url)
+    yield
+    jobs.close()

@@ -1,0 +1,65 @@
+"""Webhook actors: fan an event out to its endpoints, deliver to one endpoint with exponential
+backoff (one delivery row per attempt), and sweep up events whose fan-out never ran."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+
+from app.core import jobs
+from app.core.db import unit_of_work
+from app.core.logging import get_logger
+from app.core.outbox import DISPATCH_ACTOR, QUEUE
+from app.core.principal import Principal
+from app.settings import get_settings
+from app.webhooks import delivery
+from workers.broker import actor
+from workers.schedule import every
+
+log = get_logger("rouptimize.webhooks")
+DELIVER_ACTOR = "webhook.deliver"
+
+
+@actor(DISPATCH_ACTOR, queue_name=QUEUE, max_retries=5)
+async def dispatch(company_id: str, event_id: str) -> None:
+    async with unit_of_work(Principal.system(uuid.UUID(company_id))) as uow:
+        targets = await delivery.fan_out(uow, event_id)
+    for endpoint_id in targets:
+        jobs.send(DELIVER_ACTOR, company_id, event_id, str(endpoint_id), 1, queue_name=QUEUE)
+
+
+@actor(DELIVER_ACTOR, queue_name=QUEUE, max_retries=0)
+async def deliver(company_id: str, event_id: str, endpoint_id: str, attempt: int) -> None:
+    # Retries are our own re-sends with a delay, not Dramatiq's, so each attempt has its number
+    # and its delivery row, and permanent failures are never retried.
+    async with unit_of_work(Principal.system(uuid.UUID(company_id))) as uow:
+        outcome = await delivery.attempt(uow, event_id, uuid.UUID(endpoint_id), attempt)
+    log.info(
+        "webhook_attempt", event_id=event_id, endpoint_id=endpoint_id, attempt=attempt, status=outcome.status
+    )
+    if outcome.retry_in_seconds is not None:
+        jobs.send(
+            DELIVER_ACTOR, company_id, event_id, endpoint_id, attempt + 1,
+            queue_name=QUEUE, delay_ms=outcome.retry_in_seconds * 1000,
+        )  # fmt: skip
+
+
+@actor("webhook.sweep", queue_name=QUEUE, max_retries=0)
+async def sweep() -> None:
+    """Re-send fan-outs lost between a commit and its enqueue (a crash, Redis away)."""
+    older_than = get_settings().webhook_sweep_after_seconds
+    async with unit_of_work(Principal.system(None)) as uow:
+        rows = (
+            await uow.execute(
+                text("select id, company_id from pending_webhook_events(make_interval(secs => :s), 500)"),
+                {"s": older_than},
+            )
+        ).all()
+    for row in rows:
+        jobs.send(DISPATCH_ACTOR, str(row.company_id), row.id, queue_name=QUEUE)
+    if rows:
+        log.info("webhook_sweep", resent=len(rows))
+
+
+every(30, sweep)
