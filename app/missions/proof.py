@@ -4,9 +4,11 @@ number of times before it expires at the end of the day after the mission's date
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,10 +24,10 @@ from app.core.errors import (
     ProofCodeExpired,
 )
 from app.core.models import utcnow
-from app.core.security import hash_api_token
 from app.missions import lifecycle
 from app.missions.models import Mission
 from app.missions.schemas import MissionStatus as S
+from app.settings import get_settings
 
 PROOFABLE = frozenset({S.IN_PROGRESS, S.DELIVERED})
 
@@ -34,11 +36,18 @@ def new_code() -> str:
     return f"{secrets.randbelow(100_000):05d}"
 
 
-def hash_code(mission_id: Any, code: str) -> bytes:
-    # Salted with the mission id: equal codes of two missions have unrelated hashes.
-    return hash_api_token(f"proof:{mission_id}:{code}")
+def hash_key() -> bytes:
+    return get_settings().secret("token_hash_secret")
 
 
+def hash_code(mission_id: Any, code: str, key: bytes | None = None) -> bytes:
+    """HMAC-SHA256 under the token-hashing secret (`key`, when a batch already read it), salted with
+    the mission id so equal codes of two missions have unrelated hashes."""
+    message = f"proof:{mission_id}:{code}".encode()
+    return hmac.new(key or hash_key(), message, hashlib.sha256).digest()
+
+
+@lru_cache(maxsize=1024)
 def expires_at(date: dt.date, timezone: str) -> dt.datetime:
     """End of the day after `date` in the branch's time zone: local midnight starting date + 2."""
     local = dt.datetime.combine(date + dt.timedelta(days=2), dt.time(0), tzinfo=ZoneInfo(timezone))
@@ -46,13 +55,18 @@ def expires_at(date: dt.date, timezone: str) -> dt.datetime:
 
 
 def fields(
-    mission_id: Any, code: str | None, date: dt.date, timezone: str, sent_to: str | None
+    mission_id: Any,
+    code: str | None,
+    date: dt.date,
+    timezone: str,
+    sent_to: str | None,
+    key: bytes | None = None,
 ) -> dict[str, Any]:
     """The proof columns of a new (or regenerated) code; all empty when no proof is required."""
     if code is None:
         return {"proof_code_hash": None, "proof_expires_at": None, "proof_sent_to": None}
     return {
-        "proof_code_hash": hash_code(mission_id, code),
+        "proof_code_hash": hash_code(mission_id, code, key),
         "proof_expires_at": expires_at(date, timezone),
         "proof_sent_to": sent_to,
         "proof_attempts": 0,

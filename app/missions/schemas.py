@@ -119,6 +119,14 @@ class MissionUpdate(UpdateModel):
     failure_reason: FailureReason | None = None
 
 
+# ProofOut fields and the mission columns they show (besides `code`, and `proofed` = verified).
+PROOF_COLUMNS = {
+    "required": "proof_required", "sent_to": "proof_sent_to", "sms_status": "proof_sms_status",
+    "sent_at": "proof_sent_at", "expires_at": "proof_expires_at", "attempts": "proof_attempts",
+    "max_attempts": "proof_max_attempts", "verified_at": "proof_verified_at",
+}  # fmt: skip
+
+
 class ProofOut(OutModel):
     required: bool
     code: str | None = Field(None, description="Only in the create and bulk-create answers.")
@@ -169,15 +177,8 @@ class MissionOut(ResourceOut):
         code = getattr(record, "proof_code", None)
         mission = getattr(record, "mission", record)
         proof = ProofOut(
-            required=mission.proof_required,
+            **{name: getattr(mission, column) for name, column in PROOF_COLUMNS.items()},
             code=code,
-            sent_to=mission.proof_sent_to,
-            sms_status=SmsStatus(mission.proof_sms_status),
-            sent_at=mission.proof_sent_at,
-            expires_at=mission.proof_expires_at,
-            attempts=mission.proof_attempts,
-            max_attempts=mission.proof_max_attempts,
-            verified_at=mission.proof_verified_at,
             proofed=mission.proof_verified_at is not None,
         )
         values = {name: getattr(mission, name) for name in cls.model_fields if name != "proof"}

@@ -135,7 +135,8 @@ def as_bulk_result(item: dict[str, Any]) -> BulkMissionResult:
     return BulkMissionResult(
         index=item["index"],
         status=item["status"],
-        mission=Mission.from_pydantic(MissionOut.model_validate(data)) if data else None,  # type: ignore[attr-defined]
+        # `data` is the public (camelCase) answer of the REST call.
+        mission=Mission.from_pydantic(MissionOut.model_validate(data, by_alias=True)) if data else None,  # type: ignore[attr-defined]
         error=BulkItemError(**error) if error else None,
     )
 
