@@ -56,6 +56,13 @@ def build_app(extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not db.is_configured():
+            # Served directly (`uvicorn rest_compat.asgi:app`): find the databases the way the CLI
+            # does, from DATABASE_URL / REDIS_URL or the embedded servers of the data dir.
+            from app.core.embedded import bootstrap
+
+            services = bootstrap(migrate=False)
+            settings.redis_url = settings.redis_url or services.redis_url
         limiter = RateLimiter(settings.redis_url) if settings.redis_url else None
         app.state.rate_limiter = limiter
         jobs.configure(settings.redis_url)

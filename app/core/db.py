@@ -33,6 +33,10 @@ def configure(*, owner_url: str, app_url: str) -> None:
     _urls["app"] = app_url
 
 
+def is_configured() -> bool:
+    return "app" in _urls
+
+
 def sync_url(url: str) -> str:
     # SQLAlchemy 2.1 maps a bare `postgresql://` to psycopg 3; the synchronous driver here is psycopg2.
     return async_url(url).replace("postgresql+asyncpg://", "postgresql+psycopg2://", 1)

@@ -61,6 +61,7 @@ class ResourceService(Generic[M]):
         values = {**data.model_dump(), **extra}
         await self.check_create(uow, values)
         record = self.model(company_id=uow.company_id, **values)
+        record.updated_at = record.created_at  # a new record was last changed when it was made
         await self.insert(uow, record)
         snapshot = self.snapshot(record)
         history.record_change(uow, self.resource_type, record.id, "created", history.creation(snapshot))
