@@ -10,7 +10,7 @@ from sqlalchemy import and_, or_, select
 
 from app.branches.models import Branch
 from app.branches.service import register_branch_dependant
-from app.core import history
+from app.core import history, outbox
 from app.core.db import UnitOfWork
 from app.core.errors import Conflict, InsufficientScope, ValidationFailed
 from app.core.models import utcnow
@@ -250,6 +250,8 @@ class MissionService(ResourceService[Mission]):
                 f"A {record.status} mission cannot be reassigned; only unassigned and scheduled ones can.",
                 {"status": record.status, "allowedStatuses": [S.UNASSIGNED.value, S.SCHEDULED.value]},
             )
+        if target is not None and target.status == "completed":
+            raise Conflict("A completed route can no longer be changed.", {"routeId": str(target.id)})
         before, previous = self.snapshot(record), record.status
         old_route = await dispatch.take_off(uow, record)
         record.status = S.UNASSIGNED.value
@@ -257,6 +259,12 @@ class MissionService(ResourceService[Mission]):
             await dispatch.place(uow, target, [record], body.position, record=False)
         if old_route is not None and (target is None or old_route.id != target.id):
             await dispatch.refresh_status(uow, old_route)
+        # Both routes' stops were renumbered and re-timed: their subscribers hear it as a reorder.
+        for route in {r.id: r for r in (old_route, target) if r is not None}.values():
+            stops = await dispatch.stops_of(uow, route)
+            await outbox.record_event(
+                uow, "route.reordered", "route", route.id, dispatch.route_snapshot(route, stops)
+            )
         after = self.snapshot(record)
         changes = [c for c in history.diff(before, after) if c["field"] != "status"]
         if record.status != previous:

@@ -104,14 +104,17 @@ VERIFY_DOC = (
     "request fails; refusals for status, expiry or exhaustion spend none. Every check is in the "
     "history as a `proof_attempt` (never with the code). Success makes the mission `proofed` (an "
     "`in_progress` one passes through `delivered` first), emitting `mission.status_changed`. A replay "
-    "with the same Idempotency-Key returns the stored answer and spends no attempt."
+    "with the same Idempotency-Key returns the stored answer and spends no attempt. A mission that "
+    "needs no proof, or was switched to `proofRequired` after creation (no code was made; regenerate "
+    "one), is 409."
 )
 REASSIGN_DOC = (
     "Moves an `unassigned` or `scheduled` mission onto a route at `position` (1-based, default last) or, "
     "with `routeId: null`, off its route (it becomes `unassigned`; an unassigned one is a 200 no-op). "
-    "Both routes' sequences and ETAs are recomputed. The first scheduling of a mission charges one "
-    "credit (402 `insufficient_credits` changes nothing); moving between routes does not. A route of "
-    "another branch or date is 409; a route that is not yours is 422 on `routeId`. Other statuses are 409."
+    "Both routes' sequences and ETAs are recomputed (`route.reordered` for each). The first scheduling "
+    "of a mission charges one credit (402 `insufficient_credits` changes nothing); moving between routes "
+    "does not. A route of another branch or date, or a completed route, is 409; a route that is not "
+    "yours is 422 on `routeId`. Other statuses are 409."
 )
 HISTORY_DOC = (
     "Newest first. `action` is `created`, `updated`, `status_changed`, `proof_attempt`, `reassigned` "
@@ -172,7 +175,7 @@ ENDPOINTS = [
     Endpoint("POST", "/missions/{id}/reassign", Scope.WRITE,
              lambda uow, c: svc.reassign(uow, c.record, c.body),
              loads=svc.get, summary="Reassign a mission.", tag=TAG, body=MissionReassign, returns=MissionOut,
-             emits=("mission.updated", "mission.status_changed"),
+             emits=("mission.updated", "mission.status_changed", "route.reordered"),
              example={"routeId": example_id(), "position": 2},
              response_example={"data": {**MISSION, "status": "scheduled", "routeId": example_id(),
                                          "sequence": 2}},

@@ -5,7 +5,9 @@ import io
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
+from app.core import db
 from app.missions import export
 from tests.fixtures.factories import Factory
 from tests.missions.support import scheduled
@@ -96,6 +98,37 @@ class TestDistributionView:
         assert stop["id"] == placed["id"] and stop["sequence"] == 1 and stop["timeWindowStart"] == "09:00"
         assert stop["items"] == 3 and stop["eta"] is not None
         assert [m["id"] for m in data["unassigned"]] == [loose["id"]]
+
+    async def test_a_fixed_number_of_queries(self, client: httpx.AsyncClient, factory: Factory) -> None:
+        async def statements_for(routes: int) -> int:
+            tenant = await factory.tenant()
+            branch = await factory.branch(tenant)
+            for _ in range(routes):
+                made = [await factory.mission(tenant, branch["id"]) for _ in range(2)]
+                driver = await factory.driver(tenant, branch["id"])
+                vehicle = await factory.vehicle(tenant, branch["id"])
+                await factory.route(tenant, branch["id"], missionIds=[m["id"] for m in made],
+                                    driverId=driver["id"], vehicleId=vehicle["id"])  # fmt: skip
+            await factory.mission(tenant, branch["id"])
+            statements: list[str] = []
+
+            def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+                statements.append(statement)
+
+            engine = db.engine().sync_engine
+            event.listen(engine, "before_cursor_execute", count)
+            try:
+                response = await client.get("/api/v1/missions/distribution-view",
+                                            params={"date": "2026-11-26", "branchId": branch["id"]},
+                                            headers=tenant.headers("read"))  # fmt: skip
+            finally:
+                event.remove(engine, "before_cursor_execute", count)
+            data = response.json()["data"]
+            assert len(data["routes"]) == routes and len(data["unassigned"]) == 1
+            assert all(r["driver"] and r["vehicle"] and len(r["missions"]) == 2 for r in data["routes"])
+            return len(statements)
+
+        assert await statements_for(1) == await statements_for(4)
 
     async def test_parameters_are_required(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant, other = await factory.tenant(), await factory.tenant()

@@ -233,6 +233,9 @@ class TestReassign:
         assert [e.action for e in entries].count("reassigned") == 3
         moved_entry = [e for e in entries if e.action == "reassigned"][0]
         assert {"field": "routeId", "from": first["id"], "to": second["id"]} in moved_entry.changes
+        reordered = [str(e.resource_id) for e in await events(tenant.id) if e.type == "route.reordered"]
+        # first -> second touches both routes, -> off touches second, -> first touches first.
+        assert sorted(reordered) == sorted([first["id"], second["id"], second["id"], first["id"]])
         types = [e.type for e in await events(tenant.id, mission["id"])]
         assert types == ["mission.created", "mission.status_changed", "mission.updated",
                          "mission.status_changed", "mission.status_changed"]  # fmt: skip
