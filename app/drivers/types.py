@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 import strawberry
@@ -18,10 +17,10 @@ from app.drivers.schemas import (
 )
 from app.drivers.service import driver_service
 from app.graphql.context import Info
-from app.graphql.inputs import graphql_enum, input_type, to_model
+from app.graphql.crud import resource_mutations, resource_queries
+from app.graphql.inputs import graphql_enum
 from app.graphql.loaders import Loaders, by_id_loader
-from app.graphql.mutations import Deleted, mutation, query
-from app.graphql.relay import Connection, connection, page_query
+from app.graphql.mutations import mutation
 from app.mobile_users.types import MobileUser, as_mobile_user
 
 Loaders.register("driver_by_id", lambda uow: by_id_loader(uow, models.Driver))
@@ -52,54 +51,22 @@ class DriverInvite:
     pass
 
 
-CreateDriverInput = input_type(DriverCreate, "CreateDriverInput")
-UpdateDriverInput = input_type(DriverUpdate, "UpdateDriverInput", partial=True)
+DriverQueries = resource_queries(
+    name="driver", plural="drivers", gql_type=Driver, convert=as_driver, service=driver_service,
+    query_model=DriverQuery,
+)
 
 
 @strawberry.type
-class DriverQueries:
-    @query()
-    async def drivers(
-        self,
-        info: Info,
-        first: int = 50,
-        after: str | None = None,
-        updated_since: dt.datetime | None = None,
-        external_id: str | None = None,
-        branch_id: uuid.UUID | None = None,
-        status: DriverStatus | None = None,
-    ) -> Connection[Driver]:
-        params = page_query(
-            DriverQuery, first=first, after=after, updated_since=updated_since, external_id=external_id,
-            branch_id=branch_id, status=status,
-        )  # fmt: skip
-        return connection(await driver_service.list(info.context.uow, params), as_driver)
-
-    @query()
-    async def driver(self, info: Info, id: uuid.UUID) -> Driver:
-        return as_driver(await driver_service.get(info.context.uow, id))
-
-
-@strawberry.type
-class DriverMutations:
-    @mutation()
-    async def create_driver(self, info: Info, input: CreateDriverInput) -> Driver:  # type: ignore[valid-type]
-        return as_driver(await driver_service.create(info.context.uow, to_model(DriverCreate, input)))
-
-    @mutation()
-    async def update_driver(self, info: Info, id: uuid.UUID, input: UpdateDriverInput) -> Driver:  # type: ignore[valid-type]
-        uow = info.context.uow
-        record = await driver_service.get(uow, id)
-        return as_driver(await driver_service.update(uow, record, to_model(DriverUpdate, input)))
-
-    @mutation()
-    async def delete_driver(self, info: Info, id: uuid.UUID) -> Deleted:
-        uow = info.context.uow
-        await driver_service.delete(uow, await driver_service.get(uow, id))
-        return Deleted(id=strawberry.ID(str(id)))
-
+class DriverInviteMutations:
     @mutation()
     async def invite_driver(self, info: Info, id: uuid.UUID) -> DriverInvite:
         uow = info.context.uow
         issued = await invites.invite(uow, await driver_service.get(uow, id))
         return DriverInvite.from_pydantic(DriverInviteOut.model_validate(issued))  # type: ignore[attr-defined,no-any-return]
+
+
+DriverMutations = resource_mutations(
+    name="driver", gql_type=Driver, convert=as_driver, service=driver_service,
+    create=DriverCreate, update=DriverUpdate, extra=DriverInviteMutations,
+)

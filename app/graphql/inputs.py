@@ -26,15 +26,16 @@ def graphql_enum(enum_cls: type[enum.Enum]) -> Any:
     return _enums[enum_cls]
 
 
-def _plain(annotation: Any) -> Any:
+def plain_annotation(annotation: Any) -> Any:
+    """A model field's annotation as strawberry takes it: constraints dropped, enums registered."""
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        return _plain(typing.get_args(annotation)[0])
+        return plain_annotation(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
-        args = tuple(_plain(a) for a in typing.get_args(annotation))
+        args = tuple(plain_annotation(a) for a in typing.get_args(annotation))
         return typing.Union[args]  # noqa: UP007
     if origin is list:
-        return list[_plain(typing.get_args(annotation)[0])]  # type: ignore[misc]
+        return list[plain_annotation(typing.get_args(annotation)[0])]  # type: ignore[misc]
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return graphql_enum(annotation)
     return annotation
@@ -45,7 +46,7 @@ def input_type(model: type[BaseModel], name: str, *, partial: bool = False) -> t
     annotations: dict[str, Any] = {}
     defaults: dict[str, Any] = {}
     for field_name, info in model.model_fields.items():
-        annotation = _plain(info.annotation)
+        annotation = plain_annotation(info.annotation)
         if partial or not info.is_required():
             annotation = typing.Optional[annotation]  # noqa: UP045
             defaults[field_name] = UNSET
