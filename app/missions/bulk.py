@@ -23,7 +23,7 @@ from app.core.envelope import validation_failed
 from app.core.errors import Conflict, DomainError, PayloadTooLarge, ValidationFailed
 from app.core.history import ChangeRecord
 from app.core.models import utcnow
-from app.core.outbox import WebhookEvent, new_event_id
+from app.core.outbox import WebhookEvent, announce, new_event_id
 from app.missions import proof
 from app.missions.models import Mission
 from app.missions.schemas import (
@@ -247,4 +247,5 @@ async def bulk_create(uow: UnitOfWork, body: MissionBulkCreate) -> list[dict[str
         })  # fmt: skip
     await _insert_rows(uow, ChangeRecord.__table__, history_rows)  # type: ignore[arg-type]
     await _insert_rows(uow, WebhookEvent.__table__, event_rows)  # type: ignore[arg-type]
+    announce(uow, [row["id"] for row in event_rows])
     return [r for r in results if r is not None]
