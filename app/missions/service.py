@@ -274,6 +274,20 @@ class MissionService(ResourceService[Mission]):
             await self.emit(uow, "updated", record.id, after)
         return record
 
+    async def _drivers_mission(self, uow: UnitOfWork, mission_id: uuid.UUID) -> Mission:
+        """The mission, locked, when the calling driver's route holds it (403 otherwise)."""
+        principal = uow.principal
+        if principal.actor_type != ActorType.DRIVER:
+            raise InsufficientScope("Only the driver app, signed in as a driver, may report work.")
+        record = await self._lock(uow, await self.get(uow, mission_id))
+        if record.route_id is None or record.driver_id != principal.actor_id:
+            raise InsufficientScope("This mission is not on one of your routes.", {"missionId": str(mission_id)})
+        return record
+
+    async def driver_verify_proof(self, uow: UnitOfWork, mission_id: uuid.UUID, code: str) -> Mission:
+        """The driver types in the customer's code at the door: same rules as the API's verify."""
+        return await self.verify_proof(uow, await self._drivers_mission(uow, mission_id), code)
+
     async def driver_move(
         self, uow: UnitOfWork, mission_id: uuid.UUID, target: S, *, reason: str | None = None,
         latitude: float | None = None, longitude: float | None = None,
@@ -285,13 +299,7 @@ class MissionService(ResourceService[Mission]):
         for name, value, bound in (("latitude", latitude, 90), ("longitude", longitude, 180)):
             if value is not None and not -bound <= value <= bound:
                 raise ValidationFailed.field(name, f"must be between -{bound} and {bound}")
-        if principal.actor_type != ActorType.DRIVER:
-            raise InsufficientScope("Only the driver app, signed in as a driver, may report work.")
-        record = await self._lock(uow, await self.get(uow, mission_id))
-        if record.route_id is None or record.driver_id != principal.actor_id:
-            raise InsufficientScope(
-                "This mission is not on one of your routes.", {"missionId": str(mission_id)}
-            )
+        record = await self._drivers_mission(uow, mission_id)
         return await lifecycle.move(
             uow,
             record,

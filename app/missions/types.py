@@ -264,6 +264,11 @@ class MissionMutations:
             info.context.uow, id, MissionStatus.DELIVERED,
             latitude=latitude, longitude=longitude))  # fmt: skip
 
+    @driver_mutation(description="The driver enters the customer's 5-digit code (-> proofed).")
+    async def verify_mission_proof(self, info: Info, id: uuid.UUID, code: str) -> Mission:
+        body = to_model(ProofVerify, ProofVerify.model_construct(code=code))
+        return as_mission(await mission_service.driver_verify_proof(info.context.uow, id, body.code))
+
     @driver_mutation(description="The driver could not complete the mission (in_progress -> failed).")
     async def fail_mission(
         self,

@@ -170,3 +170,32 @@ class TestDriverApp:
         wrong_move = f'mutation {{ deliverMission(id: "{mission["id"]}") {{ id }} }}'
         assert (await get(client, tenant, mission["id"]))["status"] == "scheduled"
         assert _code(await gql(client, stranger["accessToken"], wrong_move)) == "insufficient_scope"
+
+
+class TestDriverProof:
+    async def test_driver_verifies_the_customers_code(self, client: httpx.AsyncClient, factory: Factory) -> None:
+        tenant = await factory.tenant()
+        mission, app_token = await _driver_on_route(client, factory, tenant)
+        code = mission["proof"]["code"]
+        await _ok(await gql(client, app_token, f'mutation {{ startMission(id: "{mission["id"]}") {{ id }} }}'),
+                  "startMission")  # fmt: skip
+        wrong = "00000" if code != "00000" else "11111"
+        verify = 'mutation {{ verifyMissionProof(id: "{id}", code: "{code}") {{ {fields} }} }}'
+        refused = await gql(client, app_token, verify.format(id=mission["id"], code=wrong, fields="id"))
+        assert _code(refused) == "invalid_proof_code"
+        assert (await get(client, tenant, mission["id"]))["proof"]["attempts"] == 1
+        proofed = await _ok(
+            await gql(client, app_token, verify.format(id=mission["id"], code=code, fields=FIELDS)),
+            "verifyMissionProof",
+        )
+        assert proofed["status"] == "PROOFED"
+        entries = await history(tenant.id, mission["id"])
+        assert entries[-1].source == "mobile" and entries[-1].actor_type == "driver"
+
+    async def test_only_the_routes_driver_may_verify(self, client: httpx.AsyncClient, factory: Factory) -> None:
+        tenant = await factory.tenant()
+        mission, _ = await _driver_on_route(client, factory, tenant)
+        stranger = await factory.mobile_user(tenant)
+        verify = f'mutation {{ verifyMissionProof(id: "{mission["id"]}", code: "{mission["proof"]["code"]}") {{ id }} }}'
+        assert _code(await gql(client, stranger["accessToken"], verify)) == "insufficient_scope"
+        assert (await get(client, tenant, mission["id"]))["proof"]["attempts"] == 0
