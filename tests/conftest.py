@@ -7,9 +7,12 @@ truncating and row-level security keeps them apart."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +22,7 @@ _DATA_DIR = Path(tempfile.mkdtemp(prefix="rouptimize-test-"))
 os.environ.setdefault("ROUPTIMIZE_DATA_DIR", str(_DATA_DIR))
 os.environ.setdefault("ENVIRONMENT", "test")
 
-from app.core import db  # noqa: E402
+from app.core import db, jobs  # noqa: E402
 from app.core.embedded import ensure_services  # noqa: E402
 from app.core.ratelimit import RateLimiter  # noqa: E402
 from app.migrations import run_migrations  # noqa: E402
@@ -59,3 +62,35 @@ async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def factory(client: httpx.AsyncClient) -> Factory:
     return Factory(client)
+
+
+# A real Dramatiq worker (a `rouptimize worker` process on the test services), for webhook delivery
+# and auto-optimize tests.
+@pytest.fixture(scope="session")
+def worker(services: Any) -> Iterator[subprocess.Popen[bytes]]:
+    env = {
+        **os.environ,
+        **services.env(),
+        "ROUPTIMIZE_DATA_DIR": str(get_settings().data_dir),
+        "WEBHOOK_RETRY_BASE_SECONDS": "1",
+        "WEBHOOK_SWEEP_AFTER_SECONDS": "2",
+    }
+    log = open(get_settings().data_dir / "worker.log", "wb")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker", "--threads", "2"], env=env, stdout=log, stderr=log
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture
+def delivering(worker: subprocess.Popen[bytes]) -> Iterator[None]:
+    """The in-process API sends jobs to Redis, as `serve` does, while the worker runs."""
+    jobs.configure(get_settings().redis_url)
+    yield
+    jobs.close()

@@ -38,7 +38,7 @@ def setup() -> Services:
 
 setup()
 
-from workers import maintenance, webhooks  # noqa: E402,F401  (actor modules register on import)
+from workers import maintenance, optimization, webhooks  # noqa: E402,F401  (actor modules register on import)
 
 
 def run(threads: int = 4, stop_timeout_ms: int = 30_000) -> None:

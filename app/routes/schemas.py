@@ -208,3 +208,133 @@ class NavigationGeometryOut(OutModel):
     type: str = "Feature"
     geometry: LineString | None
     properties: GeometryProperties
+
+
+# --- planning: previews and auto-optimize ------------------------------------------------------
+
+TimeLimit = Annotated[int, Field(ge=1, le=30, description="Solver time limit in seconds, 1..30 (default 5).")]
+
+
+class PlanOptions(InputModel):
+    start_depot_id: uuid.UUID | None = Field(
+        None, description="Where routes start; default: the branch's oldest depot, if it has one."
+    )
+    end_depot_id: uuid.UUID | None = Field(None, description="Where routes end; default: the start depot.")
+    start_time: TimeOfDay | None = Field(
+        None,
+        description="HH:MM branch local. Default per vehicle: the latest of the start depot's opening "
+        "and its driver's shift start, else 08:00.",
+    )
+    time_limit_seconds: TimeLimit = 5
+
+
+class PlanRoutes(PlanOptions):
+    branch_id: uuid.UUID
+    date: dt.date
+    vehicle_ids: MissionIds | None = Field(
+        None, description="Default: every active vehicle of the branch without a route that day."
+    )
+    mission_ids: MissionIds | None = Field(
+        None, description="Default: every unassigned mission of the branch and date."
+    )
+
+    @model_validator(mode="after")
+    def _unique(self) -> PlanRoutes:
+        _no_duplicates(self.mission_ids or [])
+        _no_duplicates(self.vehicle_ids or [], "vehicleIds")
+        return self
+
+
+class PlanMissionRoute(PlanOptions):
+    mission_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=1000)] = Field(
+        description="Missions of one branch and date, in any status but finished; their order is the answer."
+    )
+    vehicle_id: uuid.UUID | None = Field(
+        None, description="Its capacities and its driver's shift apply; default: no limits."
+    )
+
+    @model_validator(mode="after")
+    def _unique(self) -> PlanMissionRoute:
+        _no_duplicates(self.mission_ids)
+        return self
+
+
+class PlannedStopOut(OutModel):
+    mission_id: uuid.UUID
+    sequence: int
+    eta: dt.datetime
+    etd: dt.datetime
+    distance_from_previous_meters: int
+    duration_from_previous_seconds: int
+
+
+class LoadOut(OutModel):
+    weight_kg: float
+    volume_m3: float
+    items: int
+
+
+class PlannedRouteOut(OutModel):
+    vehicle_id: uuid.UUID | None
+    driver_id: uuid.UUID | None
+    start_depot_id: uuid.UUID | None
+    end_depot_id: uuid.UUID | None
+    start_time: dt.time
+    stops: list[PlannedStopOut]
+    total_distance_meters: int
+    total_duration_seconds: int
+    load: LoadOut
+
+
+class UnassignedReason(enum.StrEnum):
+    CAPACITY = "capacity"
+    TIME_WINDOW = "time_window"
+    SHIFT_LENGTH = "shift_length"
+    NO_VEHICLE = "no_vehicle"
+
+
+class UnassignedOut(OutModel):
+    mission_id: uuid.UUID
+    reason: UnassignedReason
+
+
+class RoutePlanOut(OutModel):
+    routes: list[PlannedRouteOut]
+    unassigned: list[UnassignedOut]
+    credits_required: int = Field(description="Credits that saving this plan would consume.")
+    credits_remaining: int
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class OptimizationResultOut(OutModel):
+    route_ids: list[uuid.UUID]
+    unassigned: list[UnassignedOut]
+
+
+class JobErrorOut(OutModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class OptimizationJobOut(OutModel):
+    job_id: uuid.UUID
+    status: JobStatus
+    progress: int = Field(description="0..100")
+    result: OptimizationResultOut | None = None
+    error: JobErrorOut | None = None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_record(cls, job: Any) -> OptimizationJobOut:
+        return cls(
+            job_id=job.id, status=job.status, progress=job.progress, result=job.result, error=job.error,
+            created_at=job.created_at, updated_at=job.updated_at,
+        )  # fmt: skip

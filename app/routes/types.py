@@ -5,6 +5,7 @@ import uuid
 
 import strawberry
 from strawberry.experimental.pydantic import type as pydantic_type
+from strawberry.scalars import JSON
 
 from app.branches.types import Branch, as_branch
 from app.depots.models import Depot as DepotModel
@@ -15,13 +16,22 @@ from app.graphql.inputs import graphql_enum, input_type, to_model
 from app.graphql.loaders import Loaders, by_id_loader
 from app.graphql.mutations import Deleted, mutation, query
 from app.graphql.relay import Connection, connection, page_query
+from app.routes import planning
 from app.routes.schemas import (
     AddMissions,
     AssignDriver,
     AssignVehicle,
+    JobStatus,
+    LoadOut,
+    OptimizationJobOut,
+    PlanMissionRoute,
+    PlannedRouteOut,
+    PlannedStopOut,
+    PlanRoutes,
     ReorderMissions,
     RouteCreate,
     RouteOut,
+    RoutePlanOut,
     RouteQuery,
     RouteStatus,
     RouteTimelineOut,
@@ -30,6 +40,8 @@ from app.routes.schemas import (
     TimelineActor,
     TimelineEvent,
     TimelineStop,
+    UnassignedOut,
+    UnassignedReason,
 )
 from app.routes.service import route_service
 from app.routes.timeline import route_timeline
@@ -106,6 +118,82 @@ class RouteTimeline:
     pass
 
 
+# --- planning ---------------------------------------------------------------------------------
+
+JobStatusEnum = graphql_enum(JobStatus)
+UnassignedReasonEnum = graphql_enum(UnassignedReason)
+
+
+@pydantic_type(model=PlannedStopOut, all_fields=True)
+class PlannedStop:
+    pass
+
+
+@pydantic_type(model=LoadOut, all_fields=True)
+class RouteLoad:
+    pass
+
+
+@pydantic_type(model=PlannedRouteOut, all_fields=True, description="A proposed route (nothing saved).")
+class PlannedRoute:
+    pass
+
+
+@pydantic_type(model=UnassignedOut, all_fields=True, description="A mission the plan leaves out, and why.")
+class UnassignedMission:
+    pass
+
+
+@pydantic_type(model=RoutePlanOut, all_fields=True, description="An optimizer preview.")
+class RoutePlan:
+    pass
+
+
+@strawberry.type
+class OptimizationJobResult:
+    route_ids: list[uuid.UUID]
+    unassigned: list[UnassignedMission]
+
+
+@strawberry.type
+class OptimizationJobError:
+    code: str
+    message: str
+    details: JSON | None
+
+
+@strawberry.type(description="An auto-optimize run: poll it until `status` is SUCCEEDED or FAILED.")
+class OptimizationJob:
+    job_id: uuid.UUID
+    status: JobStatusEnum  # type: ignore[valid-type]
+    progress: int
+    result: OptimizationJobResult | None
+    error: OptimizationJobError | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+def as_job(record: object) -> OptimizationJob:
+    out = OptimizationJobOut.from_record(record)
+    result = out.result
+    return OptimizationJob(
+        job_id=out.job_id, status=out.status, progress=out.progress,
+        result=OptimizationJobResult(
+            route_ids=result.route_ids,
+            unassigned=[UnassignedMission.from_pydantic(u) for u in result.unassigned],  # type: ignore[attr-defined]
+        ) if result else None,
+        error=OptimizationJobError(code=out.error.code, message=out.error.message, details=out.error.details)
+        if out.error else None,
+        created_at=out.created_at, updated_at=out.updated_at,
+    )  # fmt: skip
+
+
+def as_plan(plan: RoutePlanOut) -> RoutePlan:
+    return RoutePlan.from_pydantic(plan)  # type: ignore[attr-defined,no-any-return]
+
+
+PlanRoutesInput = input_type(PlanRoutes, "PlanRoutesInput")
+PlanMissionRouteInput = input_type(PlanMissionRoute, "PlanMissionRouteInput")
 CreateRouteInput = input_type(RouteCreate, "CreateRouteInput")
 AddRouteMissionsInput = input_type(AddMissions, "AddRouteMissionsInput")
 
@@ -144,6 +232,10 @@ class RouteQueries:
         uow = info.context.uow
         timeline = await route_timeline(uow, await route_service.get(uow, id))
         return RouteTimeline.from_pydantic(timeline)  # type: ignore[attr-defined,no-any-return]
+
+    @query(description="An auto-optimize job, for polling its status and result.")
+    async def optimization_job(self, info: Info, id: uuid.UUID) -> OptimizationJob:
+        return as_job(await planning.get_job(info.context.uow, id))
 
 
 @strawberry.type
@@ -184,3 +276,20 @@ class RouteMutations:
         uow = info.context.uow
         await route_service.delete(uow, await route_service.locked(uow, id))
         return Deleted(id=strawberry.ID(str(id)))
+
+    @mutation(
+        description="Preview routes for a branch and day with the optimizer; saves and charges nothing."
+    )
+    async def plan_routes(self, info: Info, input: PlanRoutesInput) -> RoutePlan:  # type: ignore[valid-type]
+        return as_plan(await planning.plan(info.context.uow, to_model(PlanRoutes, input)))
+
+    @mutation(description="Preview the best order of the given missions as one route; saves nothing.")
+    async def plan_mission_route(self, info: Info, input: PlanMissionRouteInput) -> RoutePlan:  # type: ignore[valid-type]
+        return as_plan(await planning.plan_mission_route(info.context.uow, to_model(PlanMissionRoute, input)))
+
+    @mutation(
+        description="Build and save optimized routes for a branch and day (charges credits). Up to 50 "
+        "missions finish at once; bigger runs are queued: poll `optimizationJob`."
+    )
+    async def auto_optimize_routes(self, info: Info, input: PlanRoutesInput) -> OptimizationJob:  # type: ignore[valid-type]
+        return as_job(await planning.auto_optimize(info.context.uow, to_model(PlanRoutes, input)))

@@ -1,11 +1,8 @@
-"""A real Dramatiq worker (a `rouptimize worker` process on the test services) and a local HTTP
-receiver standing in for an integrator's endpoint."""
+"""A local HTTP receiver standing in for an integrator's endpoint (the real worker fixtures,
+`worker` and `delivering`, are in tests/conftest.py: auto-optimize uses them too)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -14,9 +11,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-
-from app.core import jobs
-from app.settings import get_settings
 
 
 @dataclass
@@ -62,33 +56,3 @@ def receiver() -> Iterator[Receiver]:
     yield state
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="session")
-def worker(services: Any) -> Iterator[subprocess.Popen[bytes]]:
-    env = {
-        **os.environ,
-        **services.env(),
-        "ROUPTIMIZE_DATA_DIR": str(get_settings().data_dir),
-        "WEBHOOK_RETRY_BASE_SECONDS": "1",
-        "WEBHOOK_SWEEP_AFTER_SECONDS": "2",
-    }
-    log = open(get_settings().data_dir / "worker.log", "wb")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "worker", "--threads", "2"], env=env, stdout=log, stderr=log
-    )
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
-
-
-@pytest.fixture
-def delivering(worker: subprocess.Popen[bytes]) -> Iterator[None]:
-    """The in-process API sends jobs to Redis, as `serve` does, while the worker runs."""
-    jobs.configure(get_settings().redis_url)
-    yield
-    jobs.close()

@@ -1,0 +1,464 @@
+"""Planning with the optimizer: previews (`plan`, `plan_mission_route`) and auto-optimize.
+
+The records of a branch and day become a `vrp.Problem` (branch-local times as seconds from
+midnight); its solution becomes routes whose timing comes from `plan_timing`, the same function
+that times persisted routes, so a preview shows the ETAs the saved route will show."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from sqlalchemy import select
+
+from app.assignments.models import VehicleDriverAssignment
+from app.branches.models import Branch
+from app.core import jobs, outbox
+from app.core.db import UnitOfWork
+from app.core.errors import Conflict, DomainError, InsufficientCredits, ValidationFailed
+from app.core.models import utcnow
+from app.core.repository import Repository
+from app.credits.service import credit_service
+from app.depots.models import Depot
+from app.drivers.models import Driver
+from app.missions.models import Mission
+from app.optimization import vrp
+from app.optimization.matrix import MatrixProvider, default_provider
+from app.routes.models import OptimizationJob, Route
+from app.routes.schemas import (
+    JobStatus,
+    LoadOut,
+    OptimizationResultOut,
+    PlanMissionRoute,
+    PlannedRouteOut,
+    PlannedStopOut,
+    PlanOptions,
+    PlanRoutes,
+    RouteCreate,
+    RoutePlanOut,
+    UnassignedOut,
+    UnassignedReason,
+)
+from app.routes.service import route_service
+from app.routes.timing import DEFAULT_START, StopInput, plan_timing
+from app.vehicles.models import Vehicle
+
+OPTIMIZE_ACTOR = "route.optimize"  # implemented in workers/optimization.py
+OPTIMIZE_QUEUE = "optimization"
+# Runs up to this many missions answer at once (status `succeeded`); bigger ones go to the worker.
+SYNC_MAX_MISSIONS = 50
+DAY = 86_400
+FINISHED = ("delivered", "proofed", "failed", "cancelled")
+SCALE = 1000  # kg -> g, m3 -> litres: the solver's loads are integers
+
+
+@dataclass
+class Fleet:
+    vehicle: Vehicle | None  # None: plan-route without a vehicle (no limits)
+    driver: Driver | None
+
+
+@dataclass
+class Setting:
+    """Everything a solve needs, read from the database."""
+
+    branch: Branch
+    day: dt.date
+    missions: list[Mission]
+    fleet: list[Fleet]
+    start: Depot | None
+    end: Depot | None
+    start_time: dt.time | None
+    time_limit: float
+
+
+def _seconds(value: dt.time) -> int:
+    return value.hour * 3600 + value.minute * 60 + value.second
+
+
+def _clock(seconds: int) -> dt.time:
+    seconds = max(0, min(seconds, DAY - 60))
+    return dt.time(seconds // 3600, seconds % 3600 // 60)
+
+
+def _up(value: float | None) -> int:
+    return math.ceil(value * SCALE - 1e-6) if value else 0
+
+
+def _down(value: float | None) -> int | None:
+    return None if value is None else math.floor(value * SCALE + 1e-6)
+
+
+def route_start(setting: Setting, fleet: Fleet) -> dt.time:
+    """Explicit start time, else the later of depot opening and shift start, else 08:00."""
+    if setting.start_time is not None:
+        return setting.start_time
+    candidates = [
+        t for t in (setting.start.opening_time if setting.start else None,
+                    fleet.driver.shift_start if fleet.driver else None) if t is not None
+    ]  # fmt: skip
+    return max(candidates) if candidates else DEFAULT_START
+
+
+def problem_of(setting: Setting, provider: MatrixProvider) -> vrp.Problem:
+    depots = [d for d in (setting.start, setting.end) if d is not None]
+    points = [(d.latitude, d.longitude) for d in depots] + [
+        (m.latitude, m.longitude) for m in setting.missions
+    ]
+    matrix = provider.matrix(points)
+    start = 0 if setting.start else None
+    end = (len(depots) - 1) if setting.end else None
+    first = len(depots)
+    jobs_ = [
+        vrp.Job(
+            location=first + i,
+            service=m.service_duration_seconds,
+            window=(_seconds(m.time_window_start) if m.time_window_start else 0,
+                    _seconds(m.time_window_end) if m.time_window_end else vrp.HORIZON)
+            if m.time_window_start or m.time_window_end else None,
+            demand=(_up(m.weight_kg), _up(m.volume_m3), m.items or 0),
+            priority=m.priority,
+        )
+        for i, m in enumerate(setting.missions)
+    ]  # fmt: skip
+    vehicles = []
+    for fleet in setting.fleet:
+        closing = [t for t in (setting.end.closing_time if setting.end else None,
+                               fleet.driver.shift_end if fleet.driver else None)
+                   if t is not None]  # fmt: skip
+        v = fleet.vehicle
+        vehicles.append(
+            vrp.Vehicle(
+                start=start, end=end,
+                capacity=(_down(v.capacity_weight_kg), _down(v.capacity_volume_m3), v.capacity_items)
+                if v else (None, None, None),
+                shift=(0, _seconds(min(closing)) if closing else vrp.HORIZON),
+                start_time=_seconds(route_start(setting, fleet)),
+            )
+        )  # fmt: skip
+    return vrp.Problem(matrix.distances, matrix.durations, jobs_, vehicles, setting.time_limit)
+
+
+async def solve(setting: Setting) -> tuple[vrp.Solution, MatrixProvider]:
+    provider = default_provider()
+    problem = problem_of(setting, provider)
+    # The solver holds the CPU for its whole time limit: off the event loop. Small runs stop
+    # sooner (the requested limit is a ceiling) so a preview of a few stops answers at once.
+    limit = min(setting.time_limit, 0.5 + 0.05 * len(setting.missions))
+    problem = vrp.Problem(problem.distances, problem.durations, problem.jobs, problem.vehicles, limit)
+    return await asyncio.to_thread(vrp.solve, problem), provider
+
+
+def to_plan(setting: Setting, solution: vrp.Solution, provider: MatrixProvider) -> list[PlannedRouteOut]:
+    start = (setting.start.latitude, setting.start.longitude) if setting.start else None
+    end = (setting.end.latitude, setting.end.longitude) if setting.end else None
+    planned = []
+    for route in solution.routes:
+        fleet = setting.fleet[route.vehicle]
+        stops = [setting.missions[j] for j in route.jobs]
+        timing = plan_timing(
+            setting.day, setting.branch.timezone, route_start(setting, fleet), start, end,
+            [StopInput((m.latitude, m.longitude), m.service_duration_seconds, m.time_window_start,
+                       m.time_window_end) for m in stops],
+            provider,
+        )  # fmt: skip
+        planned.append(
+            PlannedRouteOut(
+                vehicle_id=fleet.vehicle.id if fleet.vehicle else None,
+                driver_id=fleet.driver.id if fleet.driver else None,
+                start_depot_id=setting.start.id if setting.start else None,
+                end_depot_id=setting.end.id if setting.end else None,
+                start_time=route_start(setting, fleet),
+                stops=[
+                    PlannedStopOut(
+                        mission_id=m.id, sequence=n, eta=t.eta, etd=t.etd,
+                        distance_from_previous_meters=t.distance_from_previous_meters,
+                        duration_from_previous_seconds=t.duration_from_previous_seconds,
+                    )
+                    for n, (m, t) in enumerate(zip(stops, timing.stops, strict=True), start=1)
+                ],
+                total_distance_meters=timing.total_distance_meters,
+                total_duration_seconds=timing.total_duration_seconds,
+                load=LoadOut(
+                    weight_kg=round(sum(m.weight_kg or 0 for m in stops), 3),
+                    volume_m3=round(sum(m.volume_m3 or 0 for m in stops), 3),
+                    items=sum(m.items or 0 for m in stops),
+                ),
+            )
+        )  # fmt: skip
+    return planned
+
+
+def unassigned(setting: Setting, solution: vrp.Solution) -> list[UnassignedOut]:
+    return [
+        UnassignedOut(mission_id=setting.missions[j].id, reason=UnassignedReason(reason))
+        for j, reason in sorted(solution.dropped.items())
+    ]
+
+
+# --- reading the setting ------------------------------------------------------------------------
+
+
+async def _depots(uow: UnitOfWork, branch: Branch, options: PlanOptions) -> tuple[Depot | None, Depot | None]:
+    repo = Repository(Depot)
+    found: dict[str, Depot | None] = {}
+    for field, value in (("startDepotId", options.start_depot_id), ("endDepotId", options.end_depot_id)):
+        depot = await repo.reference(uow, value, field) if value is not None else None
+        if depot is not None and depot.branch_id != branch.id:
+            raise Conflict(f"{field} names a depot of another branch.", {"field": field})
+        found[field] = depot
+    start = found["startDepotId"]
+    if start is None and options.start_depot_id is None and options.end_depot_id is None:
+        start = await uow.scalar(
+            select(Depot)
+            .where(Depot.company_id == uow.company_id, Depot.branch_id == branch.id)
+            .order_by(Depot.created_at, Depot.id)
+            .limit(1)
+        )
+    return start, found["endDepotId"] or start
+
+
+async def _drivers(
+    uow: UnitOfWork, vehicles: Sequence[Vehicle], day: dt.date, tz: str
+) -> dict[uuid.UUID, Driver]:
+    """The driver each vehicle is assigned to at the start of `day` (branch time), when that driver
+    is active and has no route that day."""
+    if not vehicles:
+        return {}
+    from zoneinfo import ZoneInfo
+
+    noon = dt.datetime.combine(day, dt.time(12), ZoneInfo(tz))
+    rows = (
+        await uow.execute(
+            select(VehicleDriverAssignment.vehicle_id, Driver)
+            .join(Driver, Driver.id == VehicleDriverAssignment.driver_id)
+            .where(
+                VehicleDriverAssignment.company_id == uow.company_id,
+                VehicleDriverAssignment.vehicle_id.in_([v.id for v in vehicles]),
+                VehicleDriverAssignment.starts_at <= noon,
+                (VehicleDriverAssignment.ends_at.is_(None)) | (VehicleDriverAssignment.ends_at > noon),
+                Driver.status == "active",
+                ~select(Route.id).where(Route.driver_id == Driver.id, Route.date == day).exists(),
+            )
+        )
+    ).all()
+    return {row[0]: row[1] for row in rows}
+
+
+async def plan_setting(uow: UnitOfWork, data: PlanRoutes) -> Setting:
+    branch = await Repository(Branch).reference(uow, data.branch_id, "branchId")
+    start, end = await _depots(uow, branch, data)
+    if data.vehicle_ids is not None:
+        vehicles = [await Repository(Vehicle).reference(uow, v, f"vehicleIds[{i}]")
+                    for i, v in enumerate(data.vehicle_ids)]  # fmt: skip
+        for vehicle in vehicles:
+            if vehicle.status != "active" or vehicle.branch_id != branch.id:
+                raise Conflict(
+                    "Only active vehicles of the branch can be planned.",
+                    {
+                        "vehicleId": str(vehicle.id),
+                        "status": vehicle.status,
+                        "branchId": str(vehicle.branch_id),
+                    },
+                )
+    else:
+        vehicles = await uow.scalars(
+            select(Vehicle)
+            .where(
+                Vehicle.company_id == uow.company_id, Vehicle.branch_id == branch.id,
+                Vehicle.status == "active",
+                ~select(Route.id).where(Route.vehicle_id == Vehicle.id, Route.date == data.date).exists(),
+            )
+            .order_by(Vehicle.created_at, Vehicle.id)
+        )  # fmt: skip
+    if data.mission_ids is not None:
+        missions = await _missions(uow, data.mission_ids)
+        for mission in missions:
+            if mission.status != "unassigned" or mission.branch_id != branch.id or mission.date != data.date:
+                raise Conflict(
+                    f"Mission {mission.id} is not an unassigned mission of the branch and date.",
+                    {"missionId": str(mission.id), "status": mission.status},
+                )
+    else:
+        missions = await uow.scalars(
+            select(Mission)
+            .where(
+                Mission.company_id == uow.company_id, Mission.branch_id == branch.id,
+                Mission.date == data.date, Mission.status == "unassigned",
+            )
+            .order_by(Mission.created_at, Mission.id)
+        )  # fmt: skip
+    drivers = await _drivers(uow, vehicles, data.date, branch.timezone)
+    fleet = [Fleet(v, drivers.get(v.id)) for v in vehicles]
+    return Setting(branch, data.date, missions, fleet, start, end, data.start_time, data.time_limit_seconds)
+
+
+async def _missions(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> list[Mission]:
+    rows = {
+        m.id: m
+        for m in await uow.scalars(
+            select(Mission).where(Mission.company_id == uow.company_id, Mission.id.in_(list(ids)))
+        )
+    }
+    missing = [
+        {"field": f"missionIds[{i}]", "issue": "does not name a mission of your company"}
+        for i, mission_id in enumerate(ids)
+        if mission_id not in rows
+    ]
+    if missing:
+        raise ValidationFailed("missionIds names missions that do not exist.", missing)
+    return [rows[i] for i in ids]
+
+
+# --- previews -------------------------------------------------------------------------------------
+
+
+async def _answer(uow: UnitOfWork, setting: Setting) -> RoutePlanOut:
+    solution, provider = await solve(setting)
+    routes = to_plan(setting, solution, provider)
+    by_id = {m.id: m for m in setting.missions}
+    required = sum(1 for r in routes for s in r.stops if not by_id[s.mission_id].credit_charged)
+    return RoutePlanOut(
+        routes=routes, unassigned=unassigned(setting, solution),
+        credits_required=required, credits_remaining=await credit_service.balance(uow),
+    )  # fmt: skip
+
+
+async def plan(uow: UnitOfWork, data: PlanRoutes) -> RoutePlanOut:
+    """Preview routes for a branch and day: persists nothing and charges nothing."""
+    return await _answer(uow, await plan_setting(uow, data))
+
+
+async def plan_mission_route(uow: UnitOfWork, data: PlanMissionRoute) -> RoutePlanOut:
+    """The best order of the given missions as one route (one vehicle, or none: no limits)."""
+    missions = await _missions(uow, data.mission_ids)
+    first = missions[0]
+    for mission in missions:
+        if mission.branch_id != first.branch_id or mission.date != first.date:
+            raise Conflict(
+                "plan-route takes missions of one branch and date.",
+                {
+                    "missionId": str(mission.id),
+                    "date": mission.date.isoformat(),
+                    "branchId": str(mission.branch_id),
+                },
+            )
+        if mission.status in FINISHED:
+            raise Conflict(f"Mission {mission.id} is {mission.status}.", {"missionId": str(mission.id)})
+    branch = await uow.scalar(select(Branch).where(Branch.id == first.branch_id))
+    vehicle = None
+    if data.vehicle_id is not None:
+        vehicle = await Repository(Vehicle).reference(uow, data.vehicle_id, "vehicleId")
+        if vehicle.branch_id != branch.id:
+            raise Conflict("The vehicle belongs to another branch than the missions.", {"field": "vehicleId"})
+    start, end = await _depots(uow, branch, data)
+    drivers = await _drivers(uow, [vehicle] if vehicle else [], first.date, branch.timezone)
+    fleet = [Fleet(vehicle, drivers.get(vehicle.id) if vehicle else None)]
+    setting = Setting(
+        branch, first.date, missions, fleet, start, end, data.start_time, data.time_limit_seconds
+    )
+    return await _answer(uow, setting)
+
+
+# --- auto-optimize --------------------------------------------------------------------------------
+
+
+async def auto_optimize(uow: UnitOfWork, data: PlanRoutes) -> OptimizationJob:
+    """Start an auto-optimize job. Validation runs now (422/409 answer at once); a run of up to
+    SYNC_MAX_MISSIONS missions is solved and saved in this request (402 leaves nothing), a bigger
+    one is queued for the worker after commit."""
+    setting = await plan_setting(uow, data)
+    job = OptimizationJob(company_id=uow.company_id, request=data.model_dump(mode="json", by_alias=True))
+    uow.add(job)
+    await uow.flush()
+    if len(setting.missions) <= SYNC_MAX_MISSIONS:
+        await _run(uow, job, setting)
+        return job
+    company_id = str(uow.company_id)
+    uow.after_commit.append(
+        partial(jobs.send, OPTIMIZE_ACTOR, company_id, str(job.id), queue_name=OPTIMIZE_QUEUE)
+    )
+    return job
+
+
+async def get_job(uow: UnitOfWork, job_id: Any) -> OptimizationJob:
+    return await Repository(OptimizationJob).get_or_404(uow, job_id)
+
+
+async def start_job(uow: UnitOfWork, job_id: uuid.UUID) -> bool:
+    """Mark a queued job running (its own transaction, so pollers see it); False if it is not queued."""
+    job = await uow.scalar(select(OptimizationJob).where(OptimizationJob.id == job_id).with_for_update())
+    if job is None or job.status != JobStatus.QUEUED:
+        return False
+    job.status, job.progress, job.updated_at = JobStatus.RUNNING.value, 10, utcnow()
+    await uow.flush()
+    return True
+
+
+async def run_job(uow: UnitOfWork, job_id: uuid.UUID) -> None:
+    """The worker's solve-and-save of a running job. A refusal (402, 409) fails the job: the caller
+    rolls the attempt back and records it with `fail_job`."""
+    job = await uow.scalar(select(OptimizationJob).where(OptimizationJob.id == job_id).with_for_update())
+    if job is None or job.status != JobStatus.RUNNING:
+        return
+    data = PlanRoutes.model_validate(job.request, strict=False)
+    await _run(uow, job, await plan_setting(uow, data))
+
+
+async def fail_job(uow: UnitOfWork, job_id: uuid.UUID, error: DomainError) -> None:
+    job = await uow.scalar(select(OptimizationJob).where(OptimizationJob.id == job_id).with_for_update())
+    if job is None:
+        return
+    job.status, job.progress, job.updated_at = JobStatus.FAILED.value, 100, utcnow()
+    job.error = {"code": error.code, "message": error.message, "details": error.details}
+    await uow.flush()
+
+
+async def _run(uow: UnitOfWork, job: OptimizationJob, setting: Setting) -> None:
+    solution, _ = await solve(setting)
+    route_ids = await persist(uow, setting, solution)
+    result = OptimizationResultOut(route_ids=route_ids, unassigned=unassigned(setting, solution))
+    job.status, job.progress, job.updated_at = JobStatus.SUCCEEDED.value, 100, utcnow()
+    job.result = result.model_dump(mode="json")
+    await uow.flush()
+
+
+async def persist(uow: UnitOfWork, setting: Setting, solution: vrp.Solution) -> list[uuid.UUID]:
+    """Save the solution as routes through the route service (the manual path: checks, credits,
+    `route.created` and `mission.status_changed`), then mark each optimized (`route.optimized`).
+    Credits are checked for the whole plan first, so a 402 names what the plan needs."""
+    planned = [setting.missions[j] for r in solution.routes for j in r.jobs]
+    required = sum(1 for m in planned if not m.credit_charged)
+    remaining = await credit_service.balance(uow)
+    if required > remaining:
+        raise InsufficientCredits(
+            f"This needs {required} scheduled-order credits and {remaining} remain.",
+            {"required": required, "remaining": remaining},
+        )
+    route_ids = []
+    for route in solution.routes:
+        fleet = setting.fleet[route.vehicle]
+        # Built from already-checked values; the service re-checks every reference and rule.
+        body = RouteCreate.model_construct(
+            branch_id=setting.branch.id, date=setting.day,
+            mission_ids=[setting.missions[j].id for j in route.jobs],
+            vehicle_id=fleet.vehicle.id if fleet.vehicle else None,
+            driver_id=fleet.driver.id if fleet.driver else None,
+            start_depot_id=setting.start.id if setting.start else None,
+            end_depot_id=setting.end.id if setting.end else None,
+            start_time=route_start(setting, fleet),
+        )  # fmt: skip
+        view = await route_service.create(uow, body)
+        view.route.optimized_at = utcnow()
+        await uow.flush()
+        await outbox.record_event(
+            uow, "route.optimized", "route", view.route.id, route_service.snapshot(view)
+        )
+        route_ids.append(view.route.id)
+    return route_ids
