@@ -87,7 +87,13 @@ def _error_schema() -> dict[str, Any]:
 
 def _parameters(endpoint: Endpoint, components: _Components) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+        # Ids are UUIDs; other path segments (a report section) are names the description lists.
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "format": "uuid"} if name == "id" else {"type": "string"},
+        }
         for name in re.findall(r"{(\w+)}", endpoint.path)
     ]
     if endpoint.query is not None:

@@ -11,18 +11,20 @@ from app.api_tokens.types import ApiTokenMutations, ApiTokenQueries
 from app.assignments.types import AssignmentMutations, AssignmentQueries
 from app.branches.types import BranchMutations, BranchQueries
 from app.companies.types import CompanyQueries
+from app.dashboard.types import DashboardQueries
 from app.depots.types import DepotMutations, DepotQueries
 from app.drivers.types import DriverMutations, DriverQueries
 from app.graphql.scalars import SCALAR_MAP
 from app.missions.types import MissionMutations, MissionQueries
 from app.mobile_users.types import MobileUserMutations, MobileUserQueries
+from app.reports.types import ReportQueries
 from app.routes.types import RouteMutations, RouteQueries
 from app.vehicles.types import VehicleMutations, VehicleQueries
 
 QUERIES: tuple[type, ...] = (
     CompanyQueries, BranchQueries, DepotQueries, ApiTokenQueries,
     VehicleQueries, DriverQueries, MobileUserQueries, AssignmentQueries, RouteQueries,
-    MissionQueries,
+    MissionQueries, ReportQueries, DashboardQueries,
 )  # fmt: skip
 MUTATIONS: tuple[type, ...] = (
     BranchMutations, DepotMutations, ApiTokenMutations,

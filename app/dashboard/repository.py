@@ -1,0 +1,104 @@
+"""Dashboard reads: a handful of grouped statements per request, scoped to the caller's company."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import and_, distinct, extract, func, or_, select
+
+from app.branches.models import Branch
+from app.companies.models import Company
+from app.core.db import UnitOfWork
+from app.core.history import ChangeRecord
+from app.core.pagination import decode_cursor, encode_cursor
+from app.drivers.models import Driver
+from app.missions.models import Mission
+from app.reports import repository as reports
+from app.routes.models import Route
+from app.vehicles.models import Vehicle
+
+
+async def timezones(uow: UnitOfWork, branch_id: uuid.UUID | None) -> list[str]:
+    """The distinct time zones of the branch (or of all the company's branches); at most two."""
+    statement = select(Branch.timezone.label("tz")).distinct().where(Branch.company_id == uow.company_id)
+    if branch_id is not None:
+        statement = statement.where(Branch.id == branch_id)
+    return [row["tz"] for row in await uow.fetch(statement.limit(2))]
+
+
+async def missions_by_status(uow: UnitOfWork, day: dt.date, branch_id: uuid.UUID | None) -> dict[str, int]:
+    statement = (
+        select(Mission.status.label("status"), func.count().label("n"))
+        .where(*reports.mission_scope(uow, day, day, branch_id))
+        .group_by(Mission.status)
+    )
+    return {row["status"]: row["n"] for row in await uow.fetch(statement)}
+
+
+async def routes_of_day(uow: UnitOfWork, day: dt.date, branch_id: uuid.UUID | None) -> Any:
+    """Routes by status plus the distinct drivers and vehicles on them, in one row."""
+    statement = select(
+        *[reports.count_if(Route.status == s).label(s) for s in reports.ROUTE_STATUSES],
+        func.count().label("total"),
+        func.count(distinct(Route.driver_id)).label("drivers"),
+        func.count(distinct(Route.vehicle_id)).label("vehicles"),
+    ).where(*reports.route_scope(uow, day, day, branch_id))
+    return (await uow.fetch(statement))[0]
+
+
+async def fleet(uow: UnitOfWork, branch_id: uuid.UUID | None) -> Any:
+    """Driver and vehicle totals (all and active) and the company's credit balance, in one row."""
+
+    def tally(model: Any, active: bool) -> Any:
+        where = [model.company_id == uow.company_id]
+        if branch_id is not None:
+            where.append(model.branch_id == branch_id)
+        if active:
+            where.append(model.status == "active")
+        return select(func.count()).select_from(model).where(*where).scalar_subquery()
+
+    statement = select(
+        tally(Driver, False).label("drivers"),
+        tally(Driver, True).label("active_drivers"),
+        tally(Vehicle, False).label("vehicles"),
+        tally(Vehicle, True).label("active_vehicles"),
+        select(Company.credits_balance)
+        .where(Company.id == uow.company_id)
+        .scalar_subquery()
+        .label("credits"),
+    )
+    return (await uow.fetch(statement))[0]
+
+
+async def activity(
+    uow: UnitOfWork, limit: int, cursor: str | None, resource_type: str | None
+) -> tuple[list[Any], str | None]:
+    """Newest first, keyset over (at, id) descending: stable while new changes arrive."""
+    statement = select(ChangeRecord).where(ChangeRecord.company_id == uow.company_id)
+    if resource_type is not None:
+        statement = statement.where(ChangeRecord.resource_type == resource_type)
+    if cursor:
+        at, last = decode_cursor(cursor)
+        statement = statement.where(
+            or_(ChangeRecord.at < at, and_(ChangeRecord.at == at, ChangeRecord.id < last))
+        )
+    statement = statement.order_by(ChangeRecord.at.desc(), ChangeRecord.id.desc()).limit(limit + 1)
+    rows = await uow.scalars(statement)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1].at, rows[-1].id) if more and rows else None
+
+
+async def deliveries_by_hour(uow: UnitOfWork, *scope: Any) -> dict[int, int]:
+    """Delivered/proofed missions of the period by the branch-local hour they finished."""
+    hour = extract("hour", reports.local_finish).label("hour")
+    statement = (
+        select(hour, func.count().label("n"))
+        .select_from(Mission)
+        .join(Branch, Branch.id == Mission.branch_id)
+        .where(*reports.mission_scope(uow, *scope), reports.completed)
+        .group_by(hour)
+    )
+    return {int(row["hour"]): row["n"] for row in await uow.fetch(statement)}
