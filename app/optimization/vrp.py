@@ -123,7 +123,8 @@ def solve(problem: Problem) -> Solution:
     )
     routing.SetArcCostEvaluatorOfAllVehicles(distance_index)
     # Slack is waiting for a window to open; a vehicle may wait as long as its day allows.
-    routing.AddDimension(time_index, HORIZON, HORIZON, False, "Time")
+    horizon = max(HORIZON, *(job.window[1] for job in jobs if job.window), *(v.shift[1] for v in vehicles))
+    routing.AddDimension(time_index, horizon, horizon, False, "Time")
     time = routing.GetDimensionOrDie("Time")
     # A drop costs more than any detour that could serve the mission (at most two of the longest
     # arcs), so only infeasible missions are left out. Not much more: guided local search scales its
@@ -132,10 +133,11 @@ def solve(problem: Problem) -> Solution:
     for j, job in enumerate(jobs):
         index = manager.NodeToIndex(nodes.first_job + j)
         if job.window is not None:
-            time.CumulVar(index).SetRange(max(0, job.window[0]), min(HORIZON, job.window[1]))
+            end = min(horizon, job.window[1])
+            time.CumulVar(index).SetRange(min(max(0, job.window[0]), end), end)
         routing.AddDisjunction([index], drop_base * PRIORITY_STEP ** max(0, min(job.priority, 3)))
     for v, vehicle in enumerate(vehicles):
-        begin, finish = max(0, vehicle.shift[0]), min(HORIZON, vehicle.shift[1])
+        begin, finish = max(0, vehicle.shift[0]), min(horizon, vehicle.shift[1])
         start_var = time.CumulVar(routing.Start(v))
         if vehicle.start_time is not None:
             start_var.SetRange(vehicle.start_time, vehicle.start_time)

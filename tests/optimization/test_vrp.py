@@ -12,8 +12,11 @@ needs_data = pytest.mark.skipif(
 
 @needs_data
 class TestSolomon:
-    # (instance, time limit, allowed gap to the distance-only best known solution)
-    @pytest.mark.parametrize(("name", "limit", "gap"), [("C101", 3, 0.02), ("RC101", 3, 0.05)])
+    # (instance, time limit, allowed gap to the distance-only best known solution); C201 runs past
+    # a two-day horizon in solver units.
+    @pytest.mark.parametrize(
+        ("name", "limit", "gap"), [("C101", 3, 0.02), ("C201", 2, 0.03), ("RC101", 3, 0.05)]
+    )
     def test_feasible_and_close_to_best_known(self, name: str, limit: float, gap: float) -> None:
         instance = solomon.load(name)
         solution = vrp.solve(instance.problem(limit))
