@@ -97,3 +97,20 @@ async def test_every_contract_endpoint_is_documented_with_an_example(client: htt
             assert "example" in success["content"]["application/json"], _ids(ep)
         if ep.body is not None:
             assert "example" in operation["requestBody"]["content"]["application/json"], _ids(ep)
+
+
+def test_every_endpoint_of_the_contract_is_declared() -> None:
+    """The contract's endpoint table (shared/ENDPOINTS.md beside the repository) is fully served."""
+    import re
+    from pathlib import Path
+
+    table = Path(__file__).parents[3] / "shared" / "ENDPOINTS.md"
+    if not table.exists():
+        pytest.skip("shared/ENDPOINTS.md is not beside this checkout")
+    wanted = {
+        (m.group(1), m.group(2))
+        for m in re.finditer(r"^\| \d+ \| (\w+) \| `([^`]+)`", table.read_text(), re.M)
+    }
+    declared = {(ep.method, re.sub(r"\{(\w+)\}", r":\1", PREFIXES[ep.surface] + ep.path)) for ep in ENDPOINTS}
+    assert len(wanted) == 71
+    assert wanted - declared == set()
