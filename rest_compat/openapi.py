@@ -146,7 +146,11 @@ def _success(endpoint: Endpoint, components: _Components) -> dict[str, Any]:
     example = endpoint.response_example or _response_example(endpoint)
     if example is not None:
         content["example"] = example
-    return {"description": endpoint.summary, "content": {"application/json": content}}
+    alternatives = {
+        media: {"schema": {"type": "string"}, "example": example}
+        for media, example in endpoint.alternative_media.items()
+    }
+    return {"description": endpoint.summary, "content": {"application/json": content, **alternatives}}
 
 
 def _response_example(endpoint: Endpoint) -> Any:

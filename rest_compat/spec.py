@@ -48,6 +48,8 @@ class Endpoint:
     surface: str = "api"  # "api" -> /api/v1 (API tokens); "settings" -> /companies/me (admin sessions)
     # For endpoints that answer something other than JSON envelopes (CSV/streaming export).
     raw_response: bool = False
+    # Other representations of the answer, by media type, with an example of each (e.g. CSV).
+    alternative_media: dict[str, str] = field(default_factory=dict)
     error_codes: tuple[int, ...] = field(default=())
 
     @property

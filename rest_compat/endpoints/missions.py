@@ -66,6 +66,13 @@ EXPORT_ANSWER = {"data": [{
     "routeName": "Route 1 2026-11-27",
     "sequence": 1, "driverName": "Ayse Yilmaz", "vehicleName": "Van 34"}]}  # fmt: skip
 
+EXPORT_CSV_EXAMPLE = (
+    ",".join(export.HEADER) + "\n"
+    + ",".join({"id": example_id(), "externalId": "erp-order-1001", "status": "scheduled",
+                "routeName": "Route 1 2026-11-27", "sequence": "1", "driverName": "Ayse Yilmaz",
+                "vehicleName": "Van 34"}.get(name, "") for name in export.HEADER) + "\n"
+)  # fmt: skip
+
 LIST_DOC = (
     "Filters combine with AND; `status` may be repeated (`?status=scheduled&status=in_progress`) to "
     "match any of them. `driverId` matches missions on that driver's routes."
@@ -155,7 +162,8 @@ ENDPOINTS = [
              returns=DistributionOut, description=DISTRIBUTION_DOC),
     Endpoint("GET", "/missions/export", Scope.READ, lambda uow, c: export.stream(uow, c.query, c.accept),
              summary="Read export-style mission data.", tag=TAG, query=MissionExportQuery, raw_response=True,
-             description=EXPORT_DOC, response_example=EXPORT_ANSWER),
+             description=EXPORT_DOC, response_example=EXPORT_ANSWER,
+             alternative_media={"text/csv": EXPORT_CSV_EXAMPLE}),
     Endpoint("GET", "/missions/{id}", Scope.READ, lambda uow, c: c.record, loads=svc.get,
              summary="Get a mission.", tag=TAG, returns=MissionOut, response_example={"data": MISSION}),
     Endpoint("GET", "/missions/{id}/history-changes", Scope.READ,
