@@ -1,4 +1,4 @@
-"""The auto-optimize actor: runs a queued optimization job (see app/routes/planning.py)."""
+"""The auto-optimize actor: runs a queued optimization job (see app/routes/optimizing.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from app.core.db import unit_of_work
 from app.core.errors import DomainError
 from app.core.logging import get_logger
 from app.core.principal import Principal
-from app.routes.planning import OPTIMIZE_ACTOR, OPTIMIZE_QUEUE, fail_job, run_job, start_job
+from app.routes.optimizing import OPTIMIZE_ACTOR, OPTIMIZE_QUEUE, fail_job, run_job, start_job
 from workers.broker import actor
 
 log = get_logger("rouptimize.optimization")

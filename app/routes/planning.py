@@ -1,4 +1,5 @@
-"""Planning with the optimizer: previews (`plan`, `plan_mission_route`) and auto-optimize.
+"""Planning with the optimizer: the previews (`plan`, `plan_mission_route`); saving a plan is
+`app/routes/optimizing.py`.
 
 The records of a branch and day become a `vrp.Problem` (branch-local times as seconds from
 midnight); its solution becomes routes whose timing comes from `plan_timing`, the same function
@@ -12,17 +13,13 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
-from typing import Any
 
 from sqlalchemy import select
 
 from app.assignments.models import VehicleDriverAssignment
 from app.branches.models import Branch
-from app.core import jobs, outbox
 from app.core.db import UnitOfWork
-from app.core.errors import Conflict, DomainError, InsufficientCredits, ValidationFailed
-from app.core.models import utcnow
+from app.core.errors import Conflict, ValidationFailed
 from app.core.repository import Repository
 from app.credits.service import credit_service
 from app.depots.models import Depot
@@ -30,22 +27,18 @@ from app.drivers.models import Driver
 from app.missions.models import Mission
 from app.optimization import vrp
 from app.optimization.matrix import MatrixProvider, default_provider
-from app.routes.models import OptimizationJob, Route
+from app.routes.models import Route
 from app.routes.schemas import (
-    JobStatus,
     LoadOut,
-    OptimizationResultOut,
     PlanMissionRoute,
     PlannedRouteOut,
     PlannedStopOut,
     PlanOptions,
     PlanRoutes,
-    RouteCreate,
     RoutePlanOut,
     UnassignedOut,
     UnassignedReason,
 )
-from app.routes.service import route_service
 from app.routes.timing import DEFAULT_START, StopInput, plan_timing
 from app.vehicles.models import Vehicle
 
@@ -367,98 +360,3 @@ async def plan_mission_route(uow: UnitOfWork, data: PlanMissionRoute) -> RoutePl
 
 
 # --- auto-optimize --------------------------------------------------------------------------------
-
-
-async def auto_optimize(uow: UnitOfWork, data: PlanRoutes) -> OptimizationJob:
-    """Start an auto-optimize job. Validation runs now (422/409 answer at once); a run of up to
-    SYNC_MAX_MISSIONS missions is solved and saved in this request (402 leaves nothing), a bigger
-    one is queued for the worker after commit."""
-    setting = await plan_setting(uow, data)
-    job = OptimizationJob(company_id=uow.company_id, request=data.model_dump(mode="json", by_alias=True))
-    uow.add(job)
-    await uow.flush()
-    if len(setting.missions) <= SYNC_MAX_MISSIONS:
-        await _run(uow, job, setting)
-        return job
-    company_id = str(uow.company_id)
-    uow.after_commit.append(
-        partial(jobs.send, OPTIMIZE_ACTOR, company_id, str(job.id), queue_name=OPTIMIZE_QUEUE)
-    )
-    return job
-
-
-async def get_job(uow: UnitOfWork, job_id: Any) -> OptimizationJob:
-    return await Repository(OptimizationJob).get_or_404(uow, job_id)
-
-
-async def start_job(uow: UnitOfWork, job_id: uuid.UUID) -> bool:
-    """Mark a queued job running (its own transaction, so pollers see it); False if it is not queued."""
-    job = await uow.scalar(select(OptimizationJob).where(OptimizationJob.id == job_id).with_for_update())
-    if job is None or job.status != JobStatus.QUEUED:
-        return False
-    job.status, job.progress, job.updated_at = JobStatus.RUNNING.value, 10, utcnow()
-    await uow.flush()
-    return True
-
-
-async def run_job(uow: UnitOfWork, job_id: uuid.UUID) -> None:
-    """The worker's solve-and-save of a running job. A refusal (402, 409) fails the job: the caller
-    rolls the attempt back and records it with `fail_job`."""
-    job = await uow.scalar(select(OptimizationJob).where(OptimizationJob.id == job_id).with_for_update())
-    if job is None or job.status != JobStatus.RUNNING:
-        return
-    data = PlanRoutes.model_validate(job.request, strict=False)
-    await _run(uow, job, await plan_setting(uow, data))
-
-
-async def fail_job(uow: UnitOfWork, job_id: uuid.UUID, error: DomainError) -> None:
-    job = await uow.scalar(select(OptimizationJob).where(OptimizationJob.id == job_id).with_for_update())
-    if job is None:
-        return
-    job.status, job.progress, job.updated_at = JobStatus.FAILED.value, 100, utcnow()
-    job.error = {"code": error.code, "message": error.message, "details": error.details}
-    await uow.flush()
-
-
-async def _run(uow: UnitOfWork, job: OptimizationJob, setting: Setting) -> None:
-    solution, _ = await solve(setting)
-    route_ids = await persist(uow, setting, solution)
-    result = OptimizationResultOut(route_ids=route_ids, unassigned=unassigned(setting, solution))
-    job.status, job.progress, job.updated_at = JobStatus.SUCCEEDED.value, 100, utcnow()
-    job.result = result.model_dump(mode="json")
-    await uow.flush()
-
-
-async def persist(uow: UnitOfWork, setting: Setting, solution: vrp.Solution) -> list[uuid.UUID]:
-    """Save the solution as routes through the route service (the manual path: checks, credits,
-    `route.created` and `mission.status_changed`), then mark each optimized (`route.optimized`).
-    Credits are checked for the whole plan first, so a 402 names what the plan needs."""
-    planned = [setting.missions[j] for r in solution.routes for j in r.jobs]
-    required = sum(1 for m in planned if not m.credit_charged)
-    remaining = await credit_service.balance(uow)
-    if required > remaining:
-        raise InsufficientCredits(
-            f"This needs {required} scheduled-order credits and {remaining} remain.",
-            {"required": required, "remaining": remaining},
-        )
-    route_ids = []
-    for route in solution.routes:
-        fleet = setting.fleet[route.vehicle]
-        # Built from already-checked values; the service re-checks every reference and rule.
-        body = RouteCreate.model_construct(
-            branch_id=setting.branch.id, date=setting.day,
-            mission_ids=[setting.missions[j].id for j in route.jobs],
-            vehicle_id=fleet.vehicle.id if fleet.vehicle else None,
-            driver_id=fleet.driver.id if fleet.driver else None,
-            start_depot_id=setting.start.id if setting.start else None,
-            end_depot_id=setting.end.id if setting.end else None,
-            start_time=route_start(setting, fleet),
-        )  # fmt: skip
-        view = await route_service.create(uow, body)
-        view.route.optimized_at = utcnow()
-        await uow.flush()
-        await outbox.record_event(
-            uow, "route.optimized", "route", view.route.id, route_service.snapshot(view)
-        )
-        route_ids.append(view.route.id)
-    return route_ids

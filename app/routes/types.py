@@ -16,7 +16,7 @@ from app.graphql.inputs import graphql_enum, input_type, to_model
 from app.graphql.loaders import Loaders, by_id_loader
 from app.graphql.mutations import Deleted, mutation, query
 from app.graphql.relay import Connection, connection, page_query
-from app.routes import planning
+from app.routes import optimizing, planning
 from app.routes.schemas import (
     AddMissions,
     AssignDriver,
@@ -235,7 +235,7 @@ class RouteQueries:
 
     @query(description="An auto-optimize job, for polling its status and result.")
     async def optimization_job(self, info: Info, id: uuid.UUID) -> OptimizationJob:
-        return as_job(await planning.get_job(info.context.uow, id))
+        return as_job(await optimizing.get_job(info.context.uow, id))
 
 
 @strawberry.type
@@ -292,4 +292,4 @@ class RouteMutations:
         "missions finish at once; bigger runs are queued: poll `optimizationJob`."
     )
     async def auto_optimize_routes(self, info: Info, input: PlanRoutesInput) -> OptimizationJob:  # type: ignore[valid-type]
-        return as_job(await planning.auto_optimize(info.context.uow, to_model(PlanRoutes, input)))
+        return as_job(await optimizing.auto_optimize(info.context.uow, to_model(PlanRoutes, input)))

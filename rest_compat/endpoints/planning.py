@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.core.principal import Scope
-from app.routes import planning
+from app.routes import optimizing, planning
 from app.routes.schemas import OptimizationJobOut, PlanMissionRoute, PlanRoutes, RoutePlanOut
 from rest_compat.spec import Endpoint, example_id
 
@@ -76,7 +76,8 @@ ENDPOINTS = [
              "date and not finished (409 otherwise); any status is allowed, it is only a preview. With "
              "`vehicleId` its capacities and its driver's shift apply, else nothing limits the route. "
              + PREVIEW),
-    Endpoint("POST", "/routes/auto-optimize", Scope.WRITE, lambda uow, c: planning.auto_optimize(uow, c.body),
+    Endpoint("POST", "/routes/auto-optimize", Scope.WRITE,
+             lambda uow, c: optimizing.auto_optimize(uow, c.body),
              summary="Auto-optimize routes and consume credits according to existing rules.", tag=TAG,
              body=PlanRoutes, returns=OptimizationJobOut, error_codes=(402,),
              emits=("route.created", "route.optimized", "mission.status_changed"),

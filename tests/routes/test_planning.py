@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.core.db import unit_of_work
 from app.core.principal import Principal
-from app.routes import planning
+from app.routes import optimizing
 from app.routes.models import Route
 from tests.fixtures.factories import Factory, Tenant
 from tests.routes.support import DAY, changes, credits, ledger, mission, mission_row
@@ -259,7 +259,7 @@ class TestAutoOptimizeOnTheWorker:
     async def test_big_run_is_queued_and_done_by_the_worker(
         self, client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(planning, "SYNC_MAX_MISSIONS", 2)
+        monkeypatch.setattr(optimizing, "SYNC_MAX_MISSIONS", 2)
         tenant = await factory.tenant(credits=10)
         s = await _setup(factory, tenant)
         response = await _post(
@@ -278,7 +278,7 @@ class TestAutoOptimizeOnTheWorker:
     async def test_failure_is_reported_on_the_job(
         self, client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(planning, "SYNC_MAX_MISSIONS", 2)
+        monkeypatch.setattr(optimizing, "SYNC_MAX_MISSIONS", 2)
         tenant = await factory.tenant(credits=3)
         s = await _setup(factory, tenant)
         response = await _post(
