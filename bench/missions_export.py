@@ -94,7 +94,9 @@ def stream_export(server: Server, token: str, fmt: str) -> tuple[int, int, float
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=100_000, help="missions to export (default 100000)")
     parser.add_argument("--format", choices=("csv", "json", "both"), default="both")
     args = parser.parse_args()

@@ -252,7 +252,9 @@ _SWAGGER_PAGE = """<!doctype html>
 <link rel="stylesheet" href="/swagger/assets/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div>
 <script src="/swagger/assets/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true});</script>
+<script>
+window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true});
+</script>
 </body></html>"""
 
 

@@ -29,10 +29,18 @@ def as_assignment(record: object) -> VehicleDriverAssignment:
 
 
 AssignmentQueries = resource_queries(
-    name="vehicle_driver_assignment", plural="vehicle_driver_assignments", gql_type=VehicleDriverAssignment, convert=as_assignment, service=assignment_service,
+    name="vehicle_driver_assignment",
+    plural="vehicle_driver_assignments",
+    gql_type=VehicleDriverAssignment,
+    convert=as_assignment,
+    service=assignment_service,
     query_model=AssignmentQuery,
 )
 AssignmentMutations = resource_mutations(
-    name="vehicle_driver_assignment", gql_type=VehicleDriverAssignment, convert=as_assignment, service=assignment_service,
-    create=AssignmentCreate, update=AssignmentUpdate,
+    name="vehicle_driver_assignment",
+    gql_type=VehicleDriverAssignment,
+    convert=as_assignment,
+    service=assignment_service,
+    create=AssignmentCreate,
+    update=AssignmentUpdate,
 )

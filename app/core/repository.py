@@ -70,7 +70,9 @@ class Repository(Generic[M]):
         rows = await uow.scalars(select(self.model.id).where(self.model.company_id == uow.company_id, *where))
         return list(rows)
 
-    async def page(self, uow: UnitOfWork, query: Any, filters: Sequence[ColumnElement[bool]] = ()) -> Page[Any]:
+    async def page(
+        self, uow: UnitOfWork, query: Any, filters: Sequence[ColumnElement[bool]] = ()
+    ) -> Page[Any]:
         """One keyset page. Items are read-only records (attribute access, like the model), fetched
         without ORM identity tracking: list pages are the hottest read path."""
         model = self.model

@@ -127,7 +127,11 @@ def to_public(model: type[BaseModel], record: Any) -> dict[str, Any]:
 @cache
 def _plain_fields(model: type[BaseModel]) -> tuple[tuple[str, str], ...] | None:
     """(field, alias) pairs of an output model made only of scalar fields, else None."""
-    if getattr(model, "from_record", None) or not issubclass(model, OutModel) or model.public is not OutModel.public:
+    if (
+        getattr(model, "from_record", None)
+        or not issubclass(model, OutModel)
+        or model.public is not OutModel.public
+    ):
         return None
     pairs = []
     for name, info in model.model_fields.items():

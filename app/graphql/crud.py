@@ -51,7 +51,9 @@ def resource_queries(
         else:
             list_params.append(_arg(arg, typing.Optional[plain_annotation(info.annotation)], None))  # noqa: UP045
 
-    async def list_records(self: Any, info: Info, first: int = 50, after: str | None = None, **filters: Any) -> Any:
+    async def list_records(
+        self: Any, info: Info, first: int = 50, after: str | None = None, **filters: Any
+    ) -> Any:
         params = page_query(query_model, first=first, after=after, **filters)
         return connection(await service.list(info.context.uow, params), convert)
 
@@ -105,5 +107,3 @@ def resource_mutations(
             },
         )
     )
-
-

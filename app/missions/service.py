@@ -281,7 +281,9 @@ class MissionService(ResourceService[Mission]):
             raise InsufficientScope("Only the driver app, signed in as a driver, may report work.")
         record = await self._lock(uow, await self.get(uow, mission_id))
         if record.route_id is None or record.driver_id != principal.actor_id:
-            raise InsufficientScope("This mission is not on one of your routes.", {"missionId": str(mission_id)})
+            raise InsufficientScope(
+                "This mission is not on one of your routes.", {"missionId": str(mission_id)}
+            )
         return record
 
     async def driver_verify_proof(self, uow: UnitOfWork, mission_id: uuid.UUID, code: str) -> Mission:
@@ -293,7 +295,6 @@ class MissionService(ResourceService[Mission]):
         latitude: float | None = None, longitude: float | None = None,
     ) -> Mission:  # fmt: skip
         """The driver app's start / deliver / fail: only the driver whose route holds the mission."""
-        principal = uow.principal
         if reason is not None and not 1 <= len(reason.strip()) <= 500:
             raise ValidationFailed.field("reason", "must be 1..500 characters")
         for name, value, bound in (("latitude", latitude, 90), ("longitude", longitude, 180)):

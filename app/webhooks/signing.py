@@ -48,5 +48,3 @@ def verify(
         return False
     expected = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
     return any(hmac.compare_digest(expected, v) for k, v in fields if k == "v1")
-
-

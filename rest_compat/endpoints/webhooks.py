@@ -31,7 +31,8 @@ ENDPOINTS = [
                       "eventTypes": ["mission.status_changed", "route.completed"]},
              description="The signing `secret` is in this response only. An empty `eventTypes` subscribes "
              "to every event type. " + SIGNING),
-    Endpoint("PATCH", "/webhook-endpoints/{id}", Scope.ADMIN, lambda uow, c: svc.update(uow, c.record, c.body),
+    Endpoint("PATCH", "/webhook-endpoints/{id}", Scope.ADMIN,
+             lambda uow, c: svc.update(uow, c.record, c.body),
              loads=svc.get, summary="Update a webhook endpoint.", tag=TAG, surface="settings",
              body=WebhookEndpointUpdate, returns=WebhookEndpointOut,
              example={"status": "disabled"},

@@ -16,7 +16,9 @@ async def _api_token(factory: Factory, tenant: Tenant) -> dict[str, Any]:
 
 async def _webhook_endpoint(factory: Factory, tenant: Tenant) -> dict[str, Any]:
     response = await factory.client.post(
-        "/companies/me/webhook-endpoints", json={"url": "http://127.0.0.1:9/hook"}, headers=tenant.headers("admin")
+        "/companies/me/webhook-endpoints",
+        json={"url": "http://127.0.0.1:9/hook"},
+        headers=tenant.headers("admin"),
     )
     assert response.status_code == 201, response.text
     return response.json()["data"]  # type: ignore[no-any-return]

@@ -39,7 +39,8 @@ async def test_every_company_table_has_a_policy(services: object) -> None:
             (
                 await conn.execute(
                     text(
-                        "select relname from pg_class where relrowsecurity and relnamespace = 'public'::regnamespace"
+                        "select relname from pg_class"
+                        " where relrowsecurity and relnamespace = 'public'::regnamespace"
                     )
                 )
             ).scalars()

@@ -134,5 +134,7 @@ async def test_bad_variables_are_validation_errors(client: httpx.AsyncClient, fa
     query = "mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { id } }"
     bad_enum = await gql(client, tenant.admin_session, query, {"i": {"name": "x", "preset": "superadmin"}})
     assert bad_enum.json()["errors"][0]["extensions"]["code"] == "validation_error"
-    bad_uuid = await gql(client, tenant.read_token, "query($id: UUID!) { branch(id: $id) { id } }", {"id": "nope"})
+    bad_uuid = await gql(
+        client, tenant.read_token, "query($id: UUID!) { branch(id: $id) { id } }", {"id": "nope"}
+    )
     assert bad_uuid.json()["errors"][0]["extensions"]["code"] == "validation_error"

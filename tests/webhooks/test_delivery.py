@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+import asyncio
 import json
-import time
 
 import httpx
 from sqlalchemy import func, select, update
@@ -45,7 +45,7 @@ async def _deliveries(
         rows = response.json()["data"]
         if len(rows) >= count:
             return rows  # type: ignore[no-any-return]
-        time.sleep(0.1)
+        await asyncio.sleep(0.1)
     return rows  # type: ignore[no-any-return]
 
 
@@ -95,7 +95,7 @@ async def test_permanent_rejections_are_not_retried(
     endpoint = await _endpoint(client, tenant, receiver.url)
     await _vehicle(client, factory, tenant)
     receiver.wait_for(1)
-    time.sleep(3)
+    await asyncio.sleep(3)
     assert len(receiver.requests) == 1
     [attempt] = await _deliveries(client, tenant, endpoint["id"], 1)
     assert (attempt["status"], attempt["responseStatus"]) == ("failed", 410)
@@ -130,7 +130,7 @@ async def test_events_not_subscribed_or_rolled_back_are_not_sent(
         "/api/v1/vehicles", json={"name": "x", "type": "spaceship"}, headers=tenant.headers()
     )
     assert refused.status_code == 422
-    time.sleep(3)
+    await asyncio.sleep(3)
     assert receiver.requests == []
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
 from app.migrations.rls import disable_tenant_rls, enable_tenant_rls
 
 TENANT_TABLES = ("webhook_endpoint", "webhook_delivery")
