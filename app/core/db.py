@@ -119,8 +119,9 @@ class UnitOfWork:
             await adapted._start_transaction()
         return adapted.driver_connection
 
-    async def fetch(self, statement: Select[Any]) -> list[Any]:
+    async def fetch(self, statement: Select[Any], values: dict[str, Any] | None = None) -> list[Any]:
         """Run a Core SELECT straight on asyncpg and return its records (mapping-like, read-only).
+        `values` fills the statement's named `bindparam`s.
 
         Compiled SQL is cached per statement shape, as SQLAlchemy does internally; statements it
         cannot run this way (expanding IN parameters) go through the session instead."""
@@ -135,12 +136,15 @@ class UnitOfWork:
             if key is not None and "POSTCOMPILE" not in compiled.string:
                 _compiled[key.key] = compiled
         if key is None or "POSTCOMPILE" in compiled.string:
-            return list((await self.execute(statement)).mappings().all())
-        params = compiled.construct_params(extracted_parameters=key.bindparams)
-        args = [params[name] for name in compiled.positiontup or ()]
+            return list((await self.execute(statement, values)).mappings().all())
+        params = compiled.construct_params(values, extracted_parameters=key.bindparams)
+        return await self.fetch_compiled(compiled.string, tuple(compiled.positiontup or ()), params)
+
+    async def fetch_compiled(self, sql: str, names: tuple[str, ...], values: dict[str, Any]) -> list[Any]:
+        """Run SQL already compiled for asyncpg (`$n` parameters named by `names`)."""
         async with self._lock:
             connection = await self.driver_connection()
-            return list(await connection.fetch(compiled.string, *args))
+            return list(await connection.fetch(sql, *(values[name] for name in names)))
 
     async def flush(self) -> None:
         async with self._lock:

@@ -6,15 +6,16 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from functools import cache
-from types import SimpleNamespace
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql import ColumnElement, Select
 
 from app.core.db import UnitOfWork
 from app.core.errors import NotFound, ValidationFailed
 from app.core.pagination import Page, decode_cursor, encode_cursor
+from app.core.rows import Row
 
 M = TypeVar("M", bound=Any)
 
@@ -76,26 +77,50 @@ class Repository(Generic[M]):
         """One keyset page. Items are read-only records (attribute access, like the model), fetched
         without ORM identity tracking: list pages are the hottest read path."""
         model = self.model
-        statement = select(*_columns(model)).where(model.company_id == uow.company_id, *filters)
+        params: dict[str, Any] = {"company_id": uow.company_id, "limit": query.limit + 1}
         since = getattr(query, "updated_since", None)
         if since is not None:
-            if since.tzinfo is None:
-                since = since.replace(tzinfo=dt.UTC)
-            statement = statement.where(model.updated_at >= since)
+            params["since"] = since if since.tzinfo else since.replace(tzinfo=dt.UTC)
         external_id = getattr(query, "external_id", None)
         if external_id is not None and hasattr(model, "external_id"):
-            statement = statement.where(model.external_id == external_id)
+            params["external_id"] = external_id
         if query.cursor:
-            created_at, last_id = decode_cursor(query.cursor)
-            statement = statement.where(
-                or_(model.created_at > created_at, and_(model.created_at == created_at, model.id > last_id))
-            )
-        statement = statement.order_by(model.created_at, model.id).limit(query.limit + 1)
-        rows = [SimpleNamespace(**row) for row in await uow.fetch(statement)]
+            params["after_created_at"], params["after_id"] = decode_cursor(query.cursor)
+        shape = frozenset(params)
+        if filters:
+            records = await uow.fetch(_page_statement(model, shape, tuple(filters)), params)
+        else:
+            # The same few shapes serve every unfiltered list: compiled once each.
+            records = await uow.fetch_compiled(*_compiled_page(model, shape), params)
+        rows = [Row(record) for record in records]
         has_more = len(rows) > query.limit
         rows = rows[: query.limit]
         cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if has_more and rows else None
         return Page(items=rows, next_cursor=cursor, has_more=has_more, limit=query.limit)
+
+
+def _page_statement(model: type[Any], shape: frozenset[str], filters: tuple[Any, ...] = ()) -> Select[Any]:
+    """The keyset page query with named parameters for the values `page` supplies."""
+    statement = select(*_columns(model)).where(model.company_id == bindparam("company_id"), *filters)
+    if "since" in shape:
+        statement = statement.where(model.updated_at >= bindparam("since"))
+    if "external_id" in shape:
+        statement = statement.where(model.external_id == bindparam("external_id"))
+    if "after_id" in shape:
+        created_at = bindparam("after_created_at")
+        statement = statement.where(
+            or_(
+                model.created_at > created_at,
+                and_(model.created_at == created_at, model.id > bindparam("after_id")),
+            )
+        )
+    return statement.order_by(model.created_at, model.id).limit(bindparam("limit"))
+
+
+@cache
+def _compiled_page(model: type[Any], shape: frozenset[str]) -> tuple[str, tuple[str, ...]]:
+    compiled = _page_statement(model, shape).compile(dialect=asyncpg_dialect())
+    return compiled.string, tuple(compiled.positiontup or ())
 
 
 @cache

@@ -20,6 +20,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from app.core.rows import Row
+
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -118,6 +120,9 @@ def to_public(model: type[BaseModel], record: Any) -> dict[str, Any]:
     if plain is not None:
         # Records come from our own tables, already typed: copying fields under their public names
         # gives what validating and dumping would, at a fraction of the cost on list pages.
+        if type(record) is Row:  # read the fetched record directly
+            fields = record.record
+            return {alias: fields.get(name) for name, alias in plain}
         return {alias: getattr(record, name, None) for name, alias in plain}
     converter = getattr(model, "from_record", None)
     out = converter(record) if converter else model.model_validate(record, from_attributes=True)

@@ -1,0 +1,20 @@
+"""Records fetched without the ORM, for read paths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Row:
+    """A fetched record read like a model instance (`row.name`), without copying it."""
+
+    __slots__ = ("record",)
+
+    def __init__(self, record: Any) -> None:
+        self.record = record
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.record[name]
+        except KeyError:
+            raise AttributeError(name) from None
