@@ -107,7 +107,7 @@ async def run(endpoint: Endpoint, request: Request) -> Response:
     limiter = getattr(request.app.state, "rate_limiter", None)
     extra_headers: dict[str, str] = {}
     try:
-        async with unit_of_work(ANONYMOUS, Source.API) as uow:
+        async with unit_of_work(ANONYMOUS, Source.API, read_only=not endpoint.mutating) as uow:
             if endpoint.surface == "auth":
                 return await _execute(endpoint, request, uow, request_id)
             principal = await auth_service.authenticate(uow, request.headers.get("authorization"))

@@ -23,6 +23,10 @@ DELIVER_ACTOR = "webhook.deliver"
 
 @actor(DISPATCH_ACTOR, queue_name=QUEUE, max_retries=5)
 async def dispatch(company_id: str, event_id: str) -> None:
+    await fan_out(company_id, event_id)
+
+
+async def fan_out(company_id: str, event_id: str) -> None:
     async with unit_of_work(Principal.system(uuid.UUID(company_id))) as uow:
         targets = await delivery.fan_out(uow, event_id)
     for endpoint_id in targets:
@@ -56,8 +60,9 @@ async def sweep() -> None:
                 {"s": older_than},
             )
         ).all()
+    # Fanned out here rather than re-queued: a backlog can never pile up faster than it drains.
     for row in rows:
-        jobs.send(DISPATCH_ACTOR, str(row.company_id), row.id, queue_name=QUEUE)
+        await fan_out(str(row.company_id), row.id)
     if rows:
         log.info("webhook_sweep", resent=len(rows))
 

@@ -13,17 +13,23 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+import asyncpg
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.sql import Executable, Select
 
 from app.core import jsonutil
 from app.core.principal import Principal, Source
+from app.settings import get_settings
 
 T = TypeVar("T")
 
 _engines: dict[str, AsyncEngine] = {}
+_raw_pools: dict[str, Any] = {}
 _compiled: dict[Any, Any] = {}
+_BIND = text("select set_config('app.company_id', :cid, true)")
+_BIND_RAW = "select set_config('app.company_id', $1, true)"
 _urls: dict[str, str] = {}
 
 
@@ -52,8 +58,6 @@ def async_url(url: str) -> str:
 
 def engine(kind: str = "app") -> AsyncEngine:
     if kind not in _engines:
-        from app.settings import get_settings
-
         if kind not in _urls:
             raise RuntimeError("database not configured: call app.core.db.configure() first")
         _engines[kind] = create_async_engine(
@@ -66,22 +70,60 @@ def engine(kind: str = "app") -> AsyncEngine:
     return _engines[kind]
 
 
+async def raw_pool(kind: str = "app") -> Any:
+    """A plain asyncpg pool on the same database and role as `engine(kind)`, for read-only work."""
+    if kind not in _raw_pools:
+        url = make_url(async_url(_urls[kind]))
+        _raw_pools[kind] = await asyncpg.create_pool(
+            user=url.username,
+            password=url.password,
+            host=url.query.get("host") or url.host,
+            port=url.port,
+            database=url.database,
+            min_size=1,
+            max_size=get_settings().db_pool_size,
+            init=_json_codecs,
+        )
+    return _raw_pools[kind]
+
+
+async def _json_codecs(connection: Any) -> None:
+    # JSON columns decode to Python values, as they do through SQLAlchemy.
+    for name in ("json", "jsonb"):
+        await connection.set_type_codec(
+            name, schema="pg_catalog", encoder=lambda v: jsonutil.dumps(v).decode(), decoder=jsonutil.loads
+        )
+
+
 async def dispose() -> None:
     for eng in list(_engines.values()):
         await eng.dispose()
     _engines.clear()
+    for pool in list(_raw_pools.values()):
+        await pool.close()
+    _raw_pools.clear()
 
 
 class UnitOfWork:
     """A transaction plus who runs it. Its methods serialise access to the session, because
-    GraphQL resolves sibling fields concurrently and an AsyncSession allows one operation at a time."""
+    GraphQL resolves sibling fields concurrently and an AsyncSession allows one operation at a time.
 
-    def __init__(self, session: AsyncSession, principal: Principal, source: Source) -> None:
-        self.session = session
+    Connections open on first use and get `app.company_id` as they open. A `read_only` unit of work
+    (a REST GET) reads through a plain asyncpg connection and opens an ORM session, on a second
+    connection, only if something asks for one: reads at READ COMMITTED see the same data either
+    way, and the hottest requests skip the session machinery."""
+
+    def __init__(self, kind: str, principal: Principal, source: Source, *, read_only: bool = False) -> None:
+        self.kind = kind
         self.principal = principal
         self.source = source
+        self.read_only = read_only
         self.after_commit: list[Callable[[], Any]] = []
         self._lock = asyncio.Lock()
+        self._session: AsyncSession | None = None
+        self._session_bound = False
+        self._raw: Any = None
+        self._raw_transaction: Any = None
 
     @property
     def company_id(self) -> uuid.UUID:
@@ -89,35 +131,81 @@ class UnitOfWork:
             raise RuntimeError("no company bound to this unit of work")
         return self.principal.company_id
 
+    @property
+    def session(self) -> AsyncSession:
+        """The ORM session (created on first use; `_orm()` also binds the company to it)."""
+        if self._session is None:
+            self._session = AsyncSession(engine(self.kind), expire_on_commit=False, autoflush=False)
+        return self._session
+
+    async def _orm(self) -> AsyncSession:
+        session = self.session
+        if not self._session_bound:
+            self._session_bound = True
+            if self.principal.company_id is not None:
+                await session.execute(_BIND, {"cid": str(self.principal.company_id)})
+        return session
+
     async def bind(self, principal: Principal) -> None:
+        """Act for `principal` from now on; open connections switch company at once."""
         self.principal = principal
-        if principal.company_id is not None:
-            await self.execute(
-                text("select set_config('app.company_id', :cid, true)"), {"cid": str(principal.company_id)}
-            )
+        if self._session is not None:
+            self._session_bound = False
+            await self._orm()
+        if self._raw is not None and principal.company_id is not None:
+            await self._raw.execute(_BIND_RAW, str(principal.company_id))
 
     async def execute(self, statement: Executable, params: Any = None) -> Any:
         async with self._lock:
-            return await self.session.execute(statement, params)
+            return await (await self._orm()).execute(statement, params)
 
     async def scalar(self, statement: Executable, params: Any = None) -> Any:
         async with self._lock:
-            return await self.session.scalar(statement, params)
+            return await (await self._orm()).scalar(statement, params)
 
     async def scalars(self, statement: Executable, params: Any = None) -> list[Any]:
         async with self._lock:
-            return list((await self.session.scalars(statement, params)).all())
+            return list((await (await self._orm()).scalars(statement, params)).all())
 
     async def driver_connection(self) -> Any:
         """The asyncpg connection under this unit of work's transaction, for the hot read paths
         where SQLAlchemy's per-statement and per-row work would dominate."""
-        connection = await self.session.connection()
+        if self.read_only:
+            if self._raw is None:
+                self._raw = await (await raw_pool(self.kind)).acquire()
+                self._raw_transaction = self._raw.transaction()
+                await self._raw_transaction.start()
+                if self.principal.company_id is not None:
+                    await self._raw.execute(_BIND_RAW, str(self.principal.company_id))
+            return self._raw
+        connection = await (await self._orm()).connection()
         adapted = (await connection.get_raw_connection()).dbapi_connection
         # SQLAlchemy's asyncpg adapter sends BEGIN lazily with its first statement; start it now so
         # what runs here shares the unit of work's transaction (and its app.company_id).
         if adapted._transaction is None:
             await adapted._start_transaction()
         return adapted.driver_connection
+
+    async def finish(self, succeeded: bool) -> None:
+        """Commit (or roll back) whatever was opened, and give the connections back."""
+        try:
+            if self._session is not None:
+                if succeeded:
+                    await self._orm()  # bind before the final flush
+                    await self._session.commit()
+                else:
+                    await self._session.rollback()
+            if self._raw_transaction is not None:
+                await (self._raw_transaction.commit() if succeeded else self._raw_transaction.rollback())
+        except BaseException:
+            if self._raw_transaction is not None and succeeded:
+                await self._raw_transaction.rollback()
+            raise
+        finally:
+            if self._session is not None:
+                await self._session.close()
+            if self._raw is not None:
+                await (await raw_pool(self.kind)).release(self._raw)
 
     async def fetch(self, statement: Select[Any], values: dict[str, Any] | None = None) -> list[Any]:
         """Run a Core SELECT straight on asyncpg and return its records (mapping-like, read-only).
@@ -131,7 +219,7 @@ class UnitOfWork:
             # Compiled against its cache key, so later statements of the same shape reuse it with
             # their own parameter values (what SQLAlchemy's compiled cache does).
             compiled = statement._compiler(  # type: ignore[attr-defined]
-                self.session.bind.dialect, cache_key=key, column_keys=None, for_executemany=False
+                engine(self.kind).dialect, cache_key=key, column_keys=None, for_executemany=False
             )
             if key is not None and "POSTCOMPILE" not in compiled.string:
                 _compiled[key.key] = compiled
@@ -148,32 +236,35 @@ class UnitOfWork:
 
     async def flush(self) -> None:
         async with self._lock:
-            await self.session.flush()
+            await (await self._orm()).flush()
 
     def add(self, obj: Any) -> None:
         self.session.add(obj)
 
     async def delete(self, obj: Any) -> None:
         async with self._lock:
-            await self.session.delete(obj)
-            await self.session.flush()
+            session = await self._orm()
+            await session.delete(obj)
+            await session.flush()
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
         """A SAVEPOINT: the block's writes roll back on error while the transaction goes on.
         Mutations run one at a time, so this needs no lock."""
-        async with self.session.begin_nested():
+        async with (await self._orm()).begin_nested():
             yield
 
 
 @asynccontextmanager
 async def unit_of_work(
-    principal: Principal, source: Source = Source.SYSTEM, *, kind: str = "app"
+    principal: Principal, source: Source = Source.SYSTEM, *, kind: str = "app", read_only: bool = False
 ) -> AsyncIterator[UnitOfWork]:
-    async with AsyncSession(engine(kind), expire_on_commit=False, autoflush=False) as session:
-        async with session.begin():
-            uow = UnitOfWork(session, principal, source)
-            await uow.bind(principal)
-            yield uow
-        for callback in uow.after_commit:
-            callback()
+    uow = UnitOfWork(kind, principal, source, read_only=read_only)
+    succeeded = False
+    try:
+        yield uow
+        succeeded = True
+    finally:
+        await uow.finish(succeeded)
+    for callback in uow.after_commit:
+        callback()
