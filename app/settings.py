@@ -77,16 +77,22 @@ class Settings(BaseSettings):
         value = getattr(self, name)
         if value:
             return str(value).encode()
-        path = self.data_dir / "dev-secrets.json"
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-        if name not in stored:
-            stored[name] = secrets.token_urlsafe(32)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(stored))
-            tmp.chmod(0o600)
-            tmp.replace(path)
-        return stored[name].encode()
+        return _dev_secret(self.data_dir, name)
+
+
+@lru_cache
+def _dev_secret(data_dir: Path, name: str) -> bytes:
+    """Read (or make) a development secret once per process: token checks need it on every request."""
+    path = data_dir / "dev-secrets.json"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    if name not in stored:
+        stored[name] = secrets.token_urlsafe(32)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(stored))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return stored[name].encode()
 
 
 @lru_cache

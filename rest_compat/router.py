@@ -20,7 +20,7 @@ from app.core.envelope import error_response, json_response
 from app.core.errors import DomainError, InsufficientScope, PayloadTooLarge, RateLimited
 from app.core.pagination import Page
 from app.core.principal import ActorType, Principal, Scope, Source
-from app.core.schemas import to_public
+from app.core.schemas import to_public, to_public_many
 from app.settings import get_settings
 from rest_compat.params import parse_body, parse_query
 from rest_compat.spec import Call, Endpoint
@@ -65,7 +65,7 @@ def render(endpoint: Endpoint, result: Any) -> Response:
     if endpoint.many:
         assert isinstance(result, Page)
         payload: Any = {
-            "data": [_out(endpoint, item) for item in result.items],
+            "data": _out_many(endpoint, result.items),
             "pagination": {
                 "limit": result.limit,
                 "nextCursor": result.next_cursor,
@@ -81,6 +81,12 @@ def _out(endpoint: Endpoint, item: Any) -> Any:
     if endpoint.returns is None or isinstance(item, dict | list):
         return item  # already in its public shape (per-item results of a bulk call)
     return to_public(endpoint.returns, item)
+
+
+def _out_many(endpoint: Endpoint, items: list[Any]) -> list[Any]:
+    if endpoint.returns is None:
+        return items
+    return to_public_many(endpoint.returns, items)
 
 
 def _check_surface(endpoint: Endpoint, principal: Principal) -> None:

@@ -129,6 +129,14 @@ def to_public(model: type[BaseModel], record: Any) -> dict[str, Any]:
     return out.public() if isinstance(out, OutModel) else out.model_dump(by_alias=True)
 
 
+def to_public_many(model: type[BaseModel], records: list[Any]) -> list[Any]:
+    """`to_public` for a page of records; fetched rows of plain models are copied in one pass."""
+    plain = _plain_fields(model)
+    if plain is not None and records and all(type(r) is Row for r in records):
+        return [{alias: r.record.get(name) for name, alias in plain} for r in records]
+    return [r if isinstance(r, dict) else to_public(model, r) for r in records]
+
+
 @cache
 def _plain_fields(model: type[BaseModel]) -> tuple[tuple[str, str], ...] | None:
     """(field, alias) pairs of an output model made only of scalar fields, else None."""
