@@ -10,7 +10,7 @@ from sqlalchemy import text
 from app.core import jobs
 from app.core.db import unit_of_work
 from app.core.logging import get_logger
-from app.core.outbox import DISPATCH_ACTOR, QUEUE
+from app.core.outbox import DISPATCH_ACTOR, DISPATCH_MANY_ACTOR, QUEUE
 from app.core.principal import Principal
 from app.settings import get_settings
 from app.webhooks import delivery
@@ -24,6 +24,12 @@ DELIVER_ACTOR = "webhook.deliver"
 @actor(DISPATCH_ACTOR, queue_name=QUEUE, max_retries=5)
 async def dispatch(company_id: str, event_id: str) -> None:
     await fan_out(company_id, event_id)
+
+
+@actor(DISPATCH_MANY_ACTOR, queue_name=QUEUE, max_retries=5)
+async def dispatch_many(company_id: str, event_ids: list[str]) -> None:
+    for event_id in event_ids:
+        await fan_out(company_id, event_id)
 
 
 async def fan_out(company_id: str, event_id: str) -> None:

@@ -119,6 +119,8 @@ class UnitOfWork:
         self.source = source
         self.read_only = read_only
         self.after_commit: list[Callable[[], Any]] = []
+        # Outbox events written in this transaction, handed to delivery after commit.
+        self.announced_events: list[str] = []
         self._lock = asyncio.Lock()
         self._session: AsyncSession | None = None
         self._session_bound = False

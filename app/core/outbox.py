@@ -30,6 +30,7 @@ EVENT_TYPES = frozenset(
 
 # Implemented in workers/webhooks.py; named here because the app sends by name.
 DISPATCH_ACTOR = "webhook.dispatch"
+DISPATCH_MANY_ACTOR = "webhook.dispatch_many"
 QUEUE = "webhooks"
 
 
@@ -83,7 +84,16 @@ async def record_event(
 
 
 def announce(uow: UnitOfWork, event_ids: list[str]) -> None:
-    """After commit, hand the events to webhook delivery (a rolled-back change sends nothing)."""
-    company_id = str(uow.company_id)
-    for event_id in event_ids:
-        uow.after_commit.append(partial(jobs.send, DISPATCH_ACTOR, company_id, event_id, queue_name=QUEUE))
+    """After commit, hand the events to webhook delivery (a rolled-back change sends nothing).
+    All the events of one transaction go out as one message, however many there are."""
+    if not uow.announced_events:
+        company_id = str(uow.company_id)
+        uow.after_commit.append(partial(_send, company_id, uow.announced_events))
+    uow.announced_events.extend(event_ids)
+
+
+def _send(company_id: str, event_ids: list[str]) -> None:
+    if len(event_ids) == 1:
+        jobs.send(DISPATCH_ACTOR, company_id, event_ids[0], queue_name=QUEUE)
+    elif event_ids:
+        jobs.send(DISPATCH_MANY_ACTOR, company_id, list(event_ids), queue_name=QUEUE)

@@ -157,3 +157,21 @@ async def test_sweeper_resends_lost_fan_outs(
         )
     [request] = receiver.wait_for(1, timeout=60)
     assert json.loads(request.body)["resourceId"] == vehicle["id"]
+
+
+async def test_every_event_of_one_transaction_is_delivered(
+    client: httpx.AsyncClient, factory: Factory, receiver: Receiver, delivering: None
+) -> None:
+    """A bulk import commits many events at once; they go to delivery as one message."""
+    tenant = await factory.tenant()
+    await _endpoint(client, tenant, receiver.url, eventTypes=["mission.created"])
+    branch = await factory.branch(tenant)
+    base = {"branchId": branch["id"], "date": "2026-12-01", "latitude": 41.0}
+    missions = [{**base, "longitude": 29.0 + i / 100} for i in range(3)]
+    response = await client.post(
+        "/api/v1/missions/bulk", json={"missions": missions}, headers=tenant.headers()
+    )
+    assert response.status_code == 200
+    created = {item["data"]["id"] for item in response.json()["data"]}
+    requests = receiver.wait_for(3)
+    assert {json.loads(r.body)["resourceId"] for r in requests} == created
