@@ -23,7 +23,9 @@ from app.graphql.relay import Connection, connection, page_query
 _PAGING = {"limit": "first", "cursor": "after"}
 
 
-def _field(resolver: Callable[..., Any], params: list[inspect.Parameter], returns: Any, kind: Any) -> Any:
+def dynamic_field(
+    resolver: Callable[..., Any], params: list[inspect.Parameter], returns: Any, kind: Any
+) -> Any:
     """A strawberry field whose arguments are built at run time (names and types from models)."""
     signature = [
         inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
@@ -35,7 +37,7 @@ def _field(resolver: Callable[..., Any], params: list[inspect.Parameter], return
     return kind(resolver)
 
 
-def _arg(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
+def argument(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 
 
@@ -47,9 +49,9 @@ def resource_queries(
     for field_name, info in query_model.model_fields.items():
         arg = _PAGING.get(field_name, field_name)
         if arg == "first":
-            list_params.append(_arg("first", int, 50))
+            list_params.append(argument("first", int, 50))
         else:
-            list_params.append(_arg(arg, typing.Optional[plain_annotation(info.annotation)], None))  # noqa: UP045
+            list_params.append(argument(arg, typing.Optional[plain_annotation(info.annotation)], None))  # noqa: UP045
 
     async def list_records(
         self: Any, info: Info, first: int = 50, after: str | None = None, **filters: Any
@@ -65,8 +67,8 @@ def resource_queries(
             f"{gql_type.__name__}Queries",
             (),
             {
-                plural: _field(list_records, list_params, Connection[gql_type], query()),  # type: ignore[valid-type]
-                name: _field(get_record, [_arg("id", uuid.UUID)], gql_type, query()),
+                plural: dynamic_field(list_records, list_params, Connection[gql_type], query()),  # type: ignore[valid-type]
+                name: dynamic_field(get_record, [argument("id", uuid.UUID)], gql_type, query()),
             },
         )
     )
@@ -99,11 +101,18 @@ def resource_mutations(
             f"{noun}Mutations",
             (extra,) if extra else (),
             {
-                f"create_{name}": _field(create_record, [_arg("input", create_input)], gql_type, mutation()),
-                f"update_{name}": _field(
-                    update_record, [_arg("id", uuid.UUID), _arg("input", update_input)], gql_type, mutation()
+                f"create_{name}": dynamic_field(
+                    create_record, [argument("input", create_input)], gql_type, mutation()
                 ),
-                f"delete_{name}": _field(delete_record, [_arg("id", uuid.UUID)], Deleted, mutation()),
+                f"update_{name}": dynamic_field(
+                    update_record,
+                    [argument("id", uuid.UUID), argument("input", update_input)],
+                    gql_type,
+                    mutation(),
+                ),
+                f"delete_{name}": dynamic_field(
+                    delete_record, [argument("id", uuid.UUID)], Deleted, mutation()
+                ),
             },
         )
     )

@@ -17,14 +17,14 @@ from app.drivers.types import DriverMutations, DriverQueries
 from app.graphql.scalars import SCALAR_MAP
 from app.missions.types import MissionMutations, MissionQueries
 from app.mobile_users.types import MobileUserMutations, MobileUserQueries
-from app.reports.types import ReportQueries
+from app.reports.types import ReportQueries, ReportSectionQueries
 from app.routes.types import RouteMutations, RouteQueries
 from app.vehicles.types import VehicleMutations, VehicleQueries
 
 QUERIES: tuple[type, ...] = (
     CompanyQueries, BranchQueries, DepotQueries, ApiTokenQueries,
     VehicleQueries, DriverQueries, MobileUserQueries, AssignmentQueries, RouteQueries,
-    MissionQueries, ReportQueries, DashboardQueries,
+    MissionQueries, ReportQueries, ReportSectionQueries, DashboardQueries,
 )  # fmt: skip
 MUTATIONS: tuple[type, ...] = (
     BranchMutations, DepotMutations, ApiTokenMutations,

@@ -10,6 +10,7 @@ from strawberry.experimental.pydantic import type as pydantic_type
 
 from app.core.envelope import validation_failed
 from app.graphql.context import Info
+from app.graphql.crud import argument, dynamic_field
 from app.graphql.mutations import query
 from app.graphql.relay import Connection, page_query
 from app.reports import schemas
@@ -138,50 +139,38 @@ class ReportQueries:
         overview = await report_service.overview(info.context.uow, period(date_from, date_to, branch_id))
         return ReportOverview.from_pydantic(overview)  # type: ignore[attr-defined,no-any-return]
 
-    @query(description="The period's missions, with on-time flags.")
-    async def report_missions(
-        self, info: Info, date_from: dt.date, date_to: dt.date, branch_id: uuid.UUID | None = None,
-        first: int = 50, after: str | None = None,
-    ) -> Connection[ReportMissionRow]:  # fmt: skip
-        return await _rows(info, schemas.Section.MISSIONS, ReportMissionRow, first, after,
-                           date_from=date_from, date_to=date_to, branch_id=branch_id)  # fmt: skip
 
-    @query(description="The period's routes with stop, delivered and failed counts.")
-    async def report_routes(
-        self, info: Info, date_from: dt.date, date_to: dt.date, branch_id: uuid.UUID | None = None,
-        first: int = 50, after: str | None = None,
-    ) -> Connection[ReportRouteRow]:  # fmt: skip
-        return await _rows(info, schemas.Section.ROUTES, ReportRouteRow, first, after,
-                           date_from=date_from, date_to=date_to, branch_id=branch_id)  # fmt: skip
+# One paged query per details section, with the same arguments as GET /reports/details/:section.
+SECTIONS: tuple[tuple[str, schemas.Section, Any, str], ...] = (
+    ("report_missions", schemas.Section.MISSIONS, ReportMissionRow,
+     "The period's missions, with on-time flags."),
+    ("report_routes", schemas.Section.ROUTES, ReportRouteRow,
+     "The period's routes with stop, delivered and failed counts."),
+    ("report_drivers", schemas.Section.DRIVERS, ReportDriverRow,
+     "Every driver with the period's routes, missions and on-time figures."),
+    ("report_vehicles", schemas.Section.VEHICLES, ReportVehicleRow,
+     "Every vehicle with the period's routes, load and utilisation against capacity."),
+    ("report_failures", schemas.Section.FAILURES, ReportFailureRow,
+     "The period's failed missions with their reasons."),
+    ("report_proof", schemas.Section.PROOF, ReportProofRow,
+     "The period's delivered missions that need proof, and whether they have it."),
+)  # fmt: skip
 
-    @query(description="Every driver with the period's routes, missions and on-time figures.")
-    async def report_drivers(
-        self, info: Info, date_from: dt.date, date_to: dt.date, branch_id: uuid.UUID | None = None,
-        first: int = 50, after: str | None = None,
-    ) -> Connection[ReportDriverRow]:  # fmt: skip
-        return await _rows(info, schemas.Section.DRIVERS, ReportDriverRow, first, after,
-                           date_from=date_from, date_to=date_to, branch_id=branch_id)  # fmt: skip
 
-    @query(description="Every vehicle with the period's routes, load and utilisation against capacity.")
-    async def report_vehicles(
-        self, info: Info, date_from: dt.date, date_to: dt.date, branch_id: uuid.UUID | None = None,
-        first: int = 50, after: str | None = None,
-    ) -> Connection[ReportVehicleRow]:  # fmt: skip
-        return await _rows(info, schemas.Section.VEHICLES, ReportVehicleRow, first, after,
-                           date_from=date_from, date_to=date_to, branch_id=branch_id)  # fmt: skip
+def _section_field(section: schemas.Section, row_type: Any, description: str) -> Any:
+    async def rows(self: Any, info: Info, first: int = 50, after: str | None = None, **period: Any) -> Any:
+        return await _rows(info, section, row_type, first, after, **period)
 
-    @query(description="The period's failed missions with their reasons.")
-    async def report_failures(
-        self, info: Info, date_from: dt.date, date_to: dt.date, branch_id: uuid.UUID | None = None,
-        first: int = 50, after: str | None = None,
-    ) -> Connection[ReportFailureRow]:  # fmt: skip
-        return await _rows(info, schemas.Section.FAILURES, ReportFailureRow, first, after,
-                           date_from=date_from, date_to=date_to, branch_id=branch_id)  # fmt: skip
+    params = [
+        argument("date_from", dt.date), argument("date_to", dt.date),
+        argument("branch_id", uuid.UUID | None, None), argument("first", int, 50),
+        argument("after", str | None, None),
+    ]  # fmt: skip
+    return dynamic_field(rows, params, Connection[row_type], query(description=description))
 
-    @query(description="The period's delivered missions that need proof, and whether they have it.")
-    async def report_proof(
-        self, info: Info, date_from: dt.date, date_to: dt.date, branch_id: uuid.UUID | None = None,
-        first: int = 50, after: str | None = None,
-    ) -> Connection[ReportProofRow]:  # fmt: skip
-        return await _rows(info, schemas.Section.PROOF, ReportProofRow, first, after,
-                           date_from=date_from, date_to=date_to, branch_id=branch_id)  # fmt: skip
+
+ReportSectionQueries = strawberry.type(
+    type(
+        "ReportSectionQueries", (), {name: _section_field(sec, row, doc) for name, sec, row, doc in SECTIONS}
+    )
+)
