@@ -114,3 +114,23 @@ def test_every_endpoint_of_the_contract_is_declared() -> None:
     declared = {(ep.method, re.sub(r"\{(\w+)\}", r":\1", PREFIXES[ep.surface] + ep.path)) for ep in ENDPOINTS}
     assert len(wanted) == 71
     assert wanted - declared == set()
+
+
+WRITES = [ep for ep in AUTHENTICATED if ep.mutating]
+
+
+@pytest.mark.parametrize("ep", WRITES, ids=_ids)
+async def test_every_write_replays_its_stored_answer(
+    client: httpx.AsyncClient, factory: Factory, ep: Endpoint
+) -> None:
+    """Whatever the first answer was (created, refused, conflict), the same key gives it back as it was."""
+    tenant = await factory.tenant()
+    record = await MAKERS[resource_of(ep.path)](factory, tenant) if "{id}" in ep.path else {"id": "x"}
+    kind = "admin" if ep.surface == "settings" else "write"
+    headers = tenant.headers(kind, **{"Idempotency-Key": f"replay-{ep.operation_id}"})
+    url = _url(ep, record["id"])
+    first = await _send(client, ep, url, headers)
+    second = await _send(client, ep, url, headers)
+    assert first.status_code < 500, first.text
+    assert (second.status_code, second.content) == (first.status_code, first.content)
+    assert second.headers["idempotent-replayed"] == "true"
