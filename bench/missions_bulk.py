@@ -155,7 +155,7 @@ def side_records(company_id: str, missions: list[tuple[Any, ...]]) -> dict[str, 
     for record in missions:
         doc = {k: (str(v) if v is not None and not isinstance(v, int | float | bool) else v)
                for k, v in zip(columns, record, strict=True) if k != "proof_code_hash"}  # fmt: skip
-        changes = json.dumps([{"field": k, "from": None, "to": v} for k, v in doc.items() if v is not None])
+        changes = json.dumps(doc)  # a creation's history entry is the created snapshot
         history.append((uuid.uuid4(), company, "mission", record[0], "created", "api", "token", None, "bench",
                         changes, now))  # fmt: skip
         event_id = "evt_" + uuid.uuid4().hex

@@ -6,8 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import JSON, Column, DateTime, Index
 from sqlmodel import Field, SQLModel
 
 from app.core import jsonutil
@@ -16,6 +15,8 @@ from app.core.models import utcnow
 
 # Bookkeeping fields that change with every write and tell a reader nothing.
 _IGNORED_FIELDS = frozenset({"updatedAt", "createdAt"})
+# A creation's snapshot fields that are not values it was created with.
+_NOT_CREATED = _IGNORED_FIELDS | {"id"}
 
 
 class ChangeRecord(SQLModel, table=True):
@@ -33,8 +34,23 @@ class ChangeRecord(SQLModel, table=True):
     actor_type: str = Field(max_length=16)
     actor_id: uuid.UUID | None = None
     actor_name: str = Field(max_length=255)
-    changes: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+    # `json`, not `jsonb`: read back whole, never searched inside. A list of {field, from, to};
+    # a creation stores the created record itself (see `field_changes`).
+    changes: list[dict[str, Any]] | dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+
+    @property
+    def field_changes(self) -> list[dict[str, Any]]:
+        """The entry as {field, from, to} changes. A creation is stored as the created record's
+        snapshot, not as a change per field (every `from` would be null): half the bytes, and a
+        bulk import writes the same serialised snapshot it sends as the event's `data`."""
+        if isinstance(self.changes, dict):
+            return [
+                {"field": key, "from": None, "to": value}
+                for key, value in self.changes.items()
+                if key not in _NOT_CREATED and value is not None
+            ]
+        return self.changes
 
 
 def _plain(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -51,12 +67,9 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def creation(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"field": key, "from": None, "to": value}
-        for key, value in _plain(snapshot).items()
-        if key not in _IGNORED_FIELDS and key != "id" and value is not None
-    ]
+def creation(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """What a `created` entry stores: the new record's public snapshot, as plain JSON."""
+    return _plain(snapshot)
 
 
 def record_change(
@@ -64,7 +77,7 @@ def record_change(
     resource_type: str,
     resource_id: uuid.UUID,
     action: str,
-    changes: list[dict[str, Any]],
+    changes: list[dict[str, Any]] | dict[str, Any],
 ) -> ChangeRecord:
     principal = uow.principal
     entry = ChangeRecord(

@@ -4,12 +4,12 @@ so a committed change always has its event and a rolled-back one never does. Del
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import uuid
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Column, DateTime, String
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import JSON, Column, DateTime, Index, String, text
 from sqlmodel import Field, SQLModel
 
 from app.core import jobs, jsonutil
@@ -36,19 +36,24 @@ QUEUE = "webhooks"
 
 class WebhookEvent(SQLModel, table=True):
     __tablename__ = "webhook_event"
+    # The sweeper's question: which events are still pending, oldest first.
+    __table_args__ = (
+        Index("ix_webhook_event_pending", "created_at", postgresql_where=text("status = 'pending'")),
+    )
 
     id: str = Field(primary_key=True, max_length=40)
     company_id: uuid.UUID = Field(foreign_key="company.id", index=True, ondelete="CASCADE")
-    type: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    type: str = Field(sa_column=Column(String(64), nullable=False))
     resource_type: str = Field(max_length=64)
     resource_id: uuid.UUID
-    payload: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    # `json`, not `jsonb`: sent whole, never searched, and kept exactly as written.
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
-    status: str = Field(default="pending", max_length=16, index=True)
+    status: str = Field(default="pending", max_length=16)
 
 
 def new_event_id() -> str:
-    return "evt_" + uuid.uuid4().hex
+    return "evt_" + secrets.token_hex(16)
 
 
 async def record_event(

@@ -1,29 +1,30 @@
 """Bulk import: up to 1,000 missions in one request, each item succeeding or failing on its own.
 
 Set-based on purpose: every item is validated in Python first, branches and existing externalIds
-are read with one query each, and the missions, their history rows and their events are written
-with one INSERT per table, each column bound as one array (`unnest`)."""
+are read with one query each, and one statement writes the batch (`_import_statement`). Each new
+mission is serialised once: those bytes are its history entry, its event's `data` and, with its
+proof code added, its item of the answer."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import uuid
-from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+import orjson
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import String, Table, Uuid, bindparam, select, text
+from sqlalchemy import String, Uuid, bindparam, select, text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import JSONB
 
 from app.branches.models import Branch
 from app.core import jsonutil
 from app.core.db import UnitOfWork
 from app.core.envelope import validation_failed
 from app.core.errors import Conflict, DomainError, PayloadTooLarge, ValidationFailed
-from app.core.history import ChangeRecord
 from app.core.models import utcnow
-from app.core.outbox import WebhookEvent, announce, new_event_id
+from app.core.outbox import announce, new_event_id
 from app.missions import proof
 from app.missions.models import Mission
 from app.missions.schemas import (
@@ -35,40 +36,154 @@ from app.missions.schemas import (
     ProofOut,
 )
 
-_MISSION_COLUMNS = [c.name for c in Mission.__table__.columns]  # type: ignore[attr-defined]
-# Column defaults of a new mission that the create body does not carry.
-_DEFAULTS = {
+# What every mission of a batch starts with besides its body: bound once, not once per row.
+_SHARED = {
     "status": "unassigned", "route_id": None, "sequence": None, "eta": None, "etd": None,
     "distance_from_previous_meters": None, "duration_from_previous_seconds": None,
     "failure_reason": None, "credit_charged": False, "started_at": None, "finished_at": None,
     "proof_sms_status": "not_sent", "proof_sent_at": None, "proof_attempts": 0,
     "proof_max_attempts": 5, "proof_verified_at": None,
 }  # fmt: skip
+_SHARED_COLUMNS = ("company_id", "created_at", "updated_at", *_SHARED)
+_ROW_COLUMNS = tuple(
+    c.name
+    for c in Mission.__table__.columns
+    if c.name not in _SHARED_COLUMNS  # type: ignore[attr-defined]
+)
+
+_ITEMS: TypeAdapter[list[MissionCreate]] = TypeAdapter(list[MissionCreate])
+# (field, public name) of the mission's own fields and of its proof object, for `_documents`.
+_FIELDS = [(name, info.alias or name) for name, info in MissionOut.model_fields.items() if name != "proof"]
+_PROOF = [(ProofOut.model_fields[name].alias or name, column) for name, column in PROOF_COLUMNS.items()]
+_TEMPORAL = frozenset({dt.datetime, dt.date, dt.time})
+# Missions per statement: small enough that a chunk's arguments go out in one socket write.
+_CHUNK = 100
 
 
-async def _existing(uow: UnitOfWork, external_ids: list[str]) -> dict[str, Any]:
-    """{externalId: id} of the company's missions among `external_ids`. Joined against the array
-    rather than `IN`/`= ANY`, which PostgreSQL may evaluate as a linear array search per row of the
-    company when its statistics are stale (right after a large import): this stays index lookups."""
-    if not external_ids:
-        return {}
-    rows = await uow.execute(_EXISTING, {"company_id": uow.company_id, "external_ids": external_ids})
-    return dict(rows.all())
+async def bulk_create(uow: UnitOfWork, body: MissionBulkCreate) -> list[dict[str, Any]]:
+    """Create the valid items; answer one result per item, in input order. A created item's `data`
+    is already serialised (an `orjson.Fragment`), as it was for the history and the event."""
+    items = body.missions
+    if len(items) > BULK_LIMIT:
+        raise PayloadTooLarge(
+            f"A bulk request takes at most {BULK_LIMIT} missions; split the batch.",
+            {"limit": BULK_LIMIT, "received": len(items)},
+        )
+    results: list[dict[str, Any] | None] = [None] * len(items)
+    valid: dict[int, MissionCreate] = {}
+    batch = _validate_all(items)
+    if batch is not None:
+        valid = dict(enumerate(batch))
+    else:
+        for index, raw in enumerate(items):
+            try:
+                valid[index] = _validate(raw)
+            except DomainError as error:
+                results[index] = _item_error(index, error)
+
+    zones = await _time_zones(uow, {m.branch_id for m in valid.values()})
+    existing = await _existing(uow, list({m.external_id for m in valid.values() if m.external_id}))
+    first_index: dict[str, int] = {}
+    accepted: list[tuple[int, MissionCreate]] = []
+    for index, mission in valid.items():
+        error = _refusal(mission, zones, existing, first_index)
+        if error is not None:
+            results[index] = _item_error(index, error)
+        else:
+            if mission.external_id is not None:
+                first_index[mission.external_id] = index
+            accepted.append((index, mission))
+
+    # Written in chunks, each sent before the next is prepared: PostgreSQL writes one chunk while
+    # Python prepares the next, and the event loop gets a turn between chunks.
+    now = utcnow()
+    shared = {**_SHARED, "company_id": uow.company_id, "created_at": now, "updated_at": now}
+    prepare = _Preparation(zones, shared, len(accepted))
+    rows: dict[int, dict[str, Any]] = {}
+    event_ids: dict[int, str] = {}
+    async with _Pipeline(await uow.driver_connection(), _import_statement()) as pipeline:
+        for start in range(0, len(accepted), _CHUNK):
+            chunk = accepted[start : start + _CHUNK]
+            snapshots = prepare(chunk, rows, results)
+            ids = [new_event_id() for _ in chunk]
+            event_ids.update(zip((index for index, _ in chunk), ids, strict=True))
+            await pipeline.send(*_arguments(uow, [rows[i] for i, _ in chunk], shared, snapshots, ids))
+    inserted = {record[0] for record in pipeline.records}
+
+    raced = [index for index, row in rows.items() if row["id"] not in inserted]
+    if raced:
+        # Another request took these externalIds between our read and our insert.
+        taken = await _existing(uow, [rows[i]["external_id"] for i in raced])
+        for index in raced:
+            results[index] = _item_error(index, _already_exists(taken.get(rows[index]["external_id"])))
+    announce(uow, [event_ids[index] for index, row in rows.items() if row["id"] in inserted])
+    return [r for r in results if r is not None]
 
 
-_EXISTING = text(
-    "SELECT m.external_id, m.id FROM unnest(:external_ids) AS wanted(external_id) "
-    "JOIN mission m ON m.company_id = :company_id AND m.external_id = wanted.external_id"
-).bindparams(bindparam("external_ids", type_=postgresql.ARRAY(String)), bindparam("company_id", type_=Uuid))
+class _Preparation:
+    """Turns accepted items into mission rows, their serialised snapshots and their answers."""
+
+    def __init__(self, zones: dict[Any, str], shared: dict[str, Any], count: int) -> None:
+        self.zones, self.shared = zones, shared
+        self.key, self.codes = proof.hash_key(), iter(proof.new_codes(count))
+
+    def __call__(
+        self,
+        chunk: list[tuple[int, MissionCreate]],
+        rows: dict[int, dict[str, Any]],
+        results: list[dict[str, Any] | None],
+    ) -> list[bytes]:
+        """Adds the chunk's rows to `rows` and answers to `results`; returns its snapshots."""
+        codes: list[str | None] = []
+        for index, mission in chunk:
+            mission_id = uuid.uuid4()
+            code = next(self.codes) if mission.proof_required else None
+            row = {**mission.model_dump(), "id": mission_id}
+            row.update(proof.fields(mission_id, code, mission.date, self.zones[mission.branch_id],
+                                    mission.customer_phone or mission.customer_email, self.key))  # fmt: skip
+            rows[index] = row
+            codes.append(code)
+        snapshots = []
+        documents = _documents([rows[index] for index, _ in chunk], self.shared)
+        for (index, _), doc, code in zip(chunk, documents, codes, strict=True):
+            snapshots.append(jsonutil.dumps(doc))
+            if code is not None:
+                doc["proof"]["code"] = code
+                results[index] = _created(index, jsonutil.dumps(doc))
+            else:
+                results[index] = _created(index, snapshots[-1])
+        return snapshots
 
 
-def _creation(public: dict[str, Any]) -> list[dict[str, Any]]:
-    """history.creation() for a snapshot that is already plain JSON (saves a JSON round trip per item)."""
-    return [
-        {"field": key, "from": None, "to": value}
-        for key, value in public.items()
-        if key not in ("id", "createdAt", "updatedAt") and value is not None
-    ]
+class _Pipeline:
+    """Statements on one connection, each sent as soon as its arguments are ready and awaited only
+    when the next one is: the connection runs one at a time, but we need not wait idle for it."""
+
+    def __init__(self, connection: Any, sql: str) -> None:
+        self.connection, self.sql = connection, sql
+        self.records: list[Any] = []
+        self._in_flight: asyncio.Future[list[Any]] | None = None
+
+    async def send(self, *arguments: Any) -> None:
+        await self._drain()
+        self._in_flight = asyncio.ensure_future(self.connection.fetch(self.sql, *arguments))
+        await asyncio.sleep(0)  # lets the statement go out before the caller's next Python work
+
+    async def _drain(self) -> None:
+        if self._in_flight is not None:
+            in_flight, self._in_flight = self._in_flight, None
+            self.records.extend(await in_flight)
+
+    async def __aenter__(self) -> _Pipeline:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        # Also on error: the transaction's rollback must not meet a statement still running.
+        await self._drain()
+
+
+def _created(index: int, document: bytes) -> dict[str, Any]:
+    return {"index": index, "status": "created", "data": orjson.Fragment(document)}
 
 
 def _item_error(index: int, error: DomainError) -> dict[str, Any]:
@@ -76,24 +191,26 @@ def _item_error(index: int, error: DomainError) -> dict[str, Any]:
             "error": {"code": error.code, "message": error.message, "details": error.details}}  # fmt: skip
 
 
-_ITEMS: TypeAdapter[list[MissionCreate]] = TypeAdapter(list[MissionCreate])
-# (field, public name) of the mission's own fields and of its proof object, for `_public`.
-_FIELDS = [(name, info.alias or name) for name, info in MissionOut.model_fields.items() if name != "proof"]
-_PROOF = [(ProofOut.model_fields[name].alias or name, column) for name, column in PROOF_COLUMNS.items()]
+def _refusal(
+    mission: MissionCreate, zones: dict[Any, str], existing: dict[str, Any], first_index: dict[str, int]
+) -> DomainError | None:
+    if mission.branch_id not in zones:
+        return ValidationFailed.field("branchId", "does not name a record of your company")
+    if mission.external_id is not None and mission.external_id in existing:
+        return _already_exists(existing[mission.external_id])
+    if mission.external_id is not None and mission.external_id in first_index:
+        return Conflict(
+            "This externalId is repeated earlier in the batch.",
+            {"field": "externalId", "duplicateOfIndex": first_index[mission.external_id]},
+        )
+    return None
 
 
-def _public(rows: list[dict[str, Any]], codes: list[str | None]) -> list[dict[str, Any]]:
-    """New missions as GET shows them (plus their codes), built straight from the inserted rows and
-    made plain JSON in one pass: per-item model validation would cost more than the insert.
-    MissionOut stays the reference; tests compare the two."""
-    docs = []
-    for row, code in zip(rows, codes, strict=True):
-        proof = {alias: row[column] for alias, column in _PROOF}
-        proof["proofed"] = row["proof_verified_at"] is not None
-        if code is not None:
-            proof["code"] = code
-        docs.append({**{alias: row.get(name) for name, alias in _FIELDS}, "proof": proof})
-    return jsonutil.loads(jsonutil.dumps(docs))  # type: ignore[no-any-return]
+def _already_exists(existing_id: Any) -> Conflict:
+    return Conflict(
+        "A mission with this externalId already exists.",
+        {"field": "externalId", "existingId": str(existing_id)},
+    )
 
 
 def _validate_all(items: list[Any]) -> list[MissionCreate] | None:
@@ -116,136 +233,120 @@ def _validate(raw: Any) -> MissionCreate:
         raise validation_failed(exc) from None
 
 
-@cache
-def _unnest_insert(table: Table, conflict: str | None) -> tuple[str, tuple[str, ...]]:
-    """`INSERT .. SELECT FROM unnest($1::t1[], $2::t2[], ..)`: one array parameter per column, so a
-    batch of any size is one short statement (a VALUES list would bind a parameter per cell)."""
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    columns = tuple(c.name for c in table.columns)
-    casts = ", ".join(
-        f"${n}::{c.type.compile(dialect=dialect)}[]" for n, c in enumerate(table.columns, start=1)
+async def _time_zones(uow: UnitOfWork, branch_ids: set[Any]) -> dict[Any, str]:
+    """{branch id: time zone} of the company's branches among `branch_ids`."""
+    if not branch_ids:
+        return {}
+    statement = select(Branch.id, Branch.timezone).where(
+        Branch.company_id == uow.company_id, Branch.id.in_(branch_ids)
     )
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({casts})"
-    if conflict:
-        sql += f" ON CONFLICT ON CONSTRAINT {conflict} DO NOTHING RETURNING id"
-    return sql, columns
+    return dict((await uow.execute(statement)).all())  # type: ignore[arg-type]
 
 
-async def _insert_rows(
-    uow: UnitOfWork, table: Table, rows: Sequence[dict[str, Any]], conflict: str | None = None
-) -> set[Any]:
-    """Insert `rows` in one statement on the unit of work's own transaction; with `conflict`,
-    rows clashing on that constraint are skipped and the ids of the inserted ones returned."""
-    if not rows:
-        return set()
-    sql, columns = _unnest_insert(table, conflict)
-    json_columns = {c.name for c in table.columns if isinstance(c.type, JSONB)}
-    arrays = [
-        [jsonutil.dumps(row[name]).decode() for row in rows]
-        if name in json_columns
-        else [row[name] for row in rows]
-        for name in columns
+async def _existing(uow: UnitOfWork, external_ids: list[str]) -> dict[str, Any]:
+    """{externalId: id} of the company's missions among `external_ids`. Joined against the array
+    rather than `IN`/`= ANY`, which PostgreSQL may evaluate as a linear array search per row of the
+    company when its statistics are stale (right after a large import): this stays index lookups."""
+    if not external_ids:
+        return {}
+    rows = await uow.execute(_EXISTING, {"company_id": uow.company_id, "external_ids": external_ids})
+    return dict(rows.all())
+
+
+_EXISTING = text(
+    "SELECT m.external_id, m.id FROM unnest(:external_ids) AS wanted(external_id) "
+    "JOIN mission m ON m.company_id = :company_id AND m.external_id = wanted.external_id"
+).bindparams(bindparam("external_ids", type_=postgresql.ARRAY(String)), bindparam("company_id", type_=Uuid))
+
+
+def _documents(rows: Any, shared: dict[str, Any]) -> list[dict[str, Any]]:
+    """New missions as GET shows them, built straight from their rows: per-item model validation
+    would cost more than the insert. MissionOut stays the reference; tests compare the two.
+    Dates and times are formatted here, once per distinct value: a batch shares a handful."""
+    formatted: dict[Any, Any] = {}
+
+    def plain(value: Any) -> Any:
+        if type(value) not in _TEMPORAL:
+            return value
+        text = formatted.get(value)
+        if text is None:
+            text = formatted[value] = jsonutil.loads(jsonutil.dumps(value))
+        return text
+
+    common = {name: plain(value) for name, value in shared.items()}
+    docs = []
+    for row in rows:
+        row = {**common, **row}
+        proof = {alias: plain(row[column]) for alias, column in _PROOF}
+        proof["proofed"] = row["proof_verified_at"] is not None
+        docs.append({**{alias: plain(row.get(name)) for name, alias in _FIELDS}, "proof": proof})
+    return docs
+
+
+def _arguments(
+    uow: UnitOfWork,
+    rows: list[dict[str, Any]],
+    shared: dict[str, Any],
+    snapshots: list[bytes],
+    event_ids: list[str],
+) -> list[Any]:
+    """`_import_statement`'s parameters for these rows."""
+    principal = uow.principal
+    return [
+        *([row[name] for row in rows] for name in _ROW_COLUMNS),
+        *(shared[name] for name in _SHARED_COLUMNS),
+        [snapshot.decode() for snapshot in snapshots],
+        event_ids,
+        uow.source.value,
+        principal.actor_type.value,
+        principal.actor_id,
+        principal.actor_name,
+        jsonutil.iso_z(shared["created_at"]),
     ]
-    connection = await uow.driver_connection()
-    if conflict:
-        return {record[0] for record in await connection.fetch(sql, *arrays)}
-    await connection.execute(sql, *arrays)
-    return set()
 
 
-async def bulk_create(uow: UnitOfWork, body: MissionBulkCreate) -> list[dict[str, Any]]:
-    """Create the valid items; answer one result per item, in input order."""
-    items = body.missions
-    if len(items) > BULK_LIMIT:
-        raise PayloadTooLarge(
-            f"A bulk request takes at most {BULK_LIMIT} missions; split the batch.",
-            {"limit": BULK_LIMIT, "received": len(items)},
-        )
-    results: list[dict[str, Any] | None] = [None] * len(items)
-    valid: dict[int, MissionCreate] = {}
-    batch = _validate_all(items)
-    if batch is not None:
-        valid = dict(enumerate(batch))
-    else:
-        for index, raw in enumerate(items):
-            try:
-                valid[index] = _validate(raw)
-            except DomainError as error:
-                results[index] = _item_error(index, error)
-
-    branch_ids = list({m.branch_id for m in valid.values()})
-    zones = dict(
-        (await uow.execute(
-            select(Branch.id, Branch.timezone)
-            .where(Branch.company_id == uow.company_id, Branch.id.in_(branch_ids))
-        )).all()
-    ) if branch_ids else {}  # fmt: skip
-    external_ids = list({m.external_id for m in valid.values() if m.external_id is not None})
-    existing = await _existing(uow, external_ids)
-
-    first_index: dict[str, int] = {}
-    now, key = utcnow(), proof.hash_key()
-    rows: dict[int, dict[str, Any]] = {}
-    codes: dict[int, str | None] = {}
-    for index, mission in valid.items():
-        error: DomainError | None = None
-        if mission.branch_id not in zones:
-            error = ValidationFailed.field("branchId", "does not name a record of your company")
-        elif mission.external_id is not None and mission.external_id in existing:
-            error = Conflict("A mission with this externalId already exists.",
-                             {"field": "externalId",
-                              "existingId": str(existing[mission.external_id])})  # fmt: skip
-        elif mission.external_id is not None and mission.external_id in first_index:
-            error = Conflict("This externalId is repeated earlier in the batch.",
-                             {"field": "externalId",
-                              "duplicateOfIndex": first_index[mission.external_id]})  # fmt: skip
-        if error is not None:
-            results[index] = _item_error(index, error)
-            continue
-        if mission.external_id is not None:
-            first_index[mission.external_id] = index
-        mission_id = uuid.uuid4()
-        code = proof.new_code() if mission.proof_required else None
-        row = {**_DEFAULTS, **mission.model_dump(), "id": mission_id, "company_id": uow.company_id,
-               "created_at": now, "updated_at": now}  # fmt: skip
-        row.update(proof.fields(mission_id, code, mission.date, zones[mission.branch_id],
-                                mission.customer_phone or mission.customer_email, key))  # fmt: skip
-        row["proof_attempts"] = 0
-        rows[index] = {name: row[name] for name in _MISSION_COLUMNS}
-        codes[index] = code
-
-    inserted = await _insert_rows(uow, Mission.__table__, list(rows.values()), "uq_mission_external_id")  # type: ignore[arg-type]
-    raced = [index for index, row in rows.items() if row["id"] not in inserted]
-    if raced:
-        # Another request took these externalIds between our read and our insert.
-        taken = await _existing(uow, [rows[i]["external_id"] for i in raced])
-        for index in raced:
-            results[index] = _item_error(index, Conflict(
-                "A mission with this externalId already exists.",
-                {"field": "externalId",
-                 "existingId": str(taken.get(rows.pop(index)["external_id"]))}))  # fmt: skip
-
-    principal, source = uow.principal, uow.source.value
-    history_rows, event_rows = [], []
-    created = _public(list(rows.values()), [codes[index] for index in rows])
-    for (index, row), public in zip(rows.items(), created, strict=True):
-        results[index] = {"index": index, "status": "created", "data": public}
-        snapshot = {**public, "proof": {k: v for k, v in public["proof"].items() if k != "code"}}
-        history_rows.append({
-            "id": uuid.uuid4(), "company_id": uow.company_id, "resource_type": "mission",
-            "resource_id": row["id"], "action": "created", "source": source,
-            "actor_type": principal.actor_type.value, "actor_id": principal.actor_id,
-            "actor_name": principal.actor_name, "changes": _creation(snapshot), "at": now,
-        })  # fmt: skip
-        event_id = new_event_id()
-        event_rows.append({
-            "id": event_id, "company_id": uow.company_id, "type": "mission.created",
-            "resource_type": "mission", "resource_id": row["id"], "created_at": now, "status": "pending",
-            "payload": {"id": event_id, "type": "mission.created", "timestamp": jsonutil.iso_z(now),
-                        "companyId": str(uow.company_id), "resourceType": "mission",
-                        "resourceId": str(row["id"]), "data": snapshot},
-        })  # fmt: skip
-    await _insert_rows(uow, ChangeRecord.__table__, history_rows)  # type: ignore[arg-type]
-    await _insert_rows(uow, WebhookEvent.__table__, event_rows)  # type: ignore[arg-type]
-    announce(uow, [row["id"] for row in event_rows])
-    return [r for r in results if r is not None]
+@cache
+def _import_statement() -> str:
+    """The missions, then for each one inserted its `created` history entry (its snapshot) and its
+    `mission.created` event (the snapshot in the event envelope). Per-mission values are bound as
+    one array per column and unnested, shared ones once, so a batch of any size is one short
+    statement and one round trip. A mission whose externalId a concurrent request took is skipped
+    by ON CONFLICT, and its history and event with it."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    types = {c.name: c.type.compile(dialect=dialect) for c in Mission.__table__.columns}  # type: ignore[attr-defined]
+    n = len(_ROW_COLUMNS)
+    arrays = ", ".join(f"${i}::{types[name]}[]" for i, name in enumerate(_ROW_COLUMNS, start=1))
+    constants = ", ".join(f"${i}::{types[name]}" for i, name in enumerate(_SHARED_COLUMNS, start=n + 1))
+    p = n + len(_SHARED_COLUMNS)  # the parameters after the mission columns, named:
+    snapshots, event_ids, source, actor_type, actor_id, actor_name, timestamp = (
+        f"${i}" for i in range(p + 1, p + 8)
+    )
+    company, now = f"${n + 1}", f"${n + 2}"
+    ids = f"${_ROW_COLUMNS.index('id') + 1}"
+    return f"""
+WITH inserted AS (
+    INSERT INTO mission ({", ".join((*_ROW_COLUMNS, *_SHARED_COLUMNS))})
+    SELECT m.*, {constants} FROM unnest({arrays}) AS m
+    ON CONFLICT ON CONSTRAINT uq_mission_external_id DO NOTHING
+    RETURNING id
+), created AS (
+    SELECT c.* FROM unnest({ids}::uuid[], {snapshots}::json[], {event_ids}::text[])
+        AS c(mission_id, snapshot, event_id)
+    JOIN inserted ON inserted.id = c.mission_id
+), history AS (
+    INSERT INTO change_history
+        (id, company_id, resource_type, resource_id, action, source, actor_type, actor_id, actor_name,
+         changes, at)
+    SELECT gen_random_uuid(), {company}::uuid, 'mission', mission_id, 'created', {source}::text,
+           {actor_type}::text, {actor_id}::uuid, {actor_name}::text, snapshot, {now}::timestamptz
+    FROM created
+), events AS (
+    INSERT INTO webhook_event (id, company_id, type, resource_type, resource_id, payload, created_at, status)
+    SELECT event_id, {company}::uuid, 'mission.created', 'mission', mission_id,
+           json_build_object('id', event_id, 'type', 'mission.created', 'timestamp', {timestamp}::text,
+                             'companyId', {company}::uuid, 'resourceType', 'mission',
+                             'resourceId', mission_id, 'data', snapshot),
+           {now}::timestamptz, 'pending'
+    FROM created
+)
+SELECT id FROM inserted"""

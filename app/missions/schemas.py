@@ -315,7 +315,7 @@ class HistoryEntryOut(OutModel):
             source=record.source,
             actor=ActorOut(type=record.actor_type, id=record.actor_id, name=record.actor_name),
             changes=[
-                ChangeOut(field=c["field"], from_=c.get("from"), to=c.get("to")) for c in record.changes
+                ChangeOut(field=c["field"], from_=c.get("from"), to=c.get("to")) for c in record.field_changes
             ],
         )
 

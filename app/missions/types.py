@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from strawberry.types.unset import UNSET
 
 from app.branches.types import Branch, as_branch
+from app.core import jsonutil
 from app.core.db import UnitOfWork
 from app.graphql.context import Info
 from app.graphql.inputs import graphql_enum, input_type, to_model
@@ -111,7 +112,8 @@ def as_history_entry(record: Any) -> MissionHistoryEntry:
     return MissionHistoryEntry(
         id=record.id, at=record.at, action=record.action, source=record.source,
         actor=HistoryActor(type=record.actor_type, id=record.actor_id, name=record.actor_name),
-        changes=[FieldChange(field=c["field"], from_=c.get("from"), to=c.get("to")) for c in record.changes],
+        changes=[FieldChange(field=c["field"], from_=c.get("from"), to=c.get("to"))
+                 for c in record.field_changes],
     )  # fmt: skip
 
 
@@ -135,10 +137,15 @@ def as_bulk_result(item: dict[str, Any]) -> BulkMissionResult:
     return BulkMissionResult(
         index=item["index"],
         status=item["status"],
-        # `data` is the public (camelCase) answer of the REST call.
-        mission=Mission.from_pydantic(MissionOut.model_validate(data, by_alias=True)) if data else None,  # type: ignore[attr-defined]
+        mission=_created_mission(data) if data else None,
         error=BulkItemError(**error) if error else None,
     )
+
+
+def _created_mission(data: Any) -> Mission:
+    # `data` is the REST answer's item, already serialised (an orjson.Fragment dumps as itself).
+    out = MissionOut.model_validate_json(jsonutil.dumps(data), by_alias=True)
+    return Mission.from_pydantic(out)  # type: ignore[attr-defined,no-any-return]
 
 
 CreateMissionInput = input_type(MissionCreate, "CreateMissionInput")

@@ -100,7 +100,7 @@ class TestCreate:
             entries = await uow.scalars(select(ChangeRecord).where(ChangeRecord.resource_id == branch["id"]))
             events = await uow.scalars(select(WebhookEvent).where(WebhookEvent.resource_id == branch["id"]))
         assert [(e.action, e.source, e.actor_type) for e in entries] == [("created", "api", "token")]
-        assert {"field": "name", "from": None, "to": branch["name"]} in entries[0].changes
+        assert {"field": "name", "from": None, "to": branch["name"]} in entries[0].field_changes
         assert events == []  # branches have no webhook event types in the contract
 
 
