@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from functools import cache
-from typing import Any
+from typing import Any, get_args
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import String, Uuid, bindparam, select, text
+from sqlalchemy import String, Table, Uuid, bindparam, select, text
 from sqlalchemy.dialects import postgresql
 
 from app.branches.models import Branch
@@ -45,17 +46,31 @@ _SHARED = {
     "proof_max_attempts": 5, "proof_verified_at": None,
 }  # fmt: skip
 _SHARED_COLUMNS = ("company_id", "created_at", "updated_at", *_SHARED)
-_ROW_COLUMNS = tuple(
-    c.name
-    for c in Mission.__table__.columns
-    if c.name not in _SHARED_COLUMNS  # type: ignore[attr-defined]
-)
+_MISSION_TABLE: Table = Mission.__table__  # type: ignore[attr-defined]
+_ROW_COLUMNS = tuple(c.name for c in _MISSION_TABLE.columns if c.name not in _SHARED_COLUMNS)
 
 _ITEMS: TypeAdapter[list[MissionCreate]] = TypeAdapter(list[MissionCreate])
-# (field, public name) of the mission's own fields and of its proof object, for `_documents`.
-_FIELDS = [(name, info.alias or name) for name, info in MissionOut.model_fields.items() if name != "proof"]
-_PROOF = [(ProofOut.model_fields[name].alias or name, column) for name, column in PROOF_COLUMNS.items()]
 _TEMPORAL = frozenset({dt.datetime, dt.date, dt.time})
+
+
+def _layout(fields: Iterable[tuple[str, str, Any]]) -> list[tuple[str, str, bool, bool]]:
+    """(public name, column, whether the batch shares the value, whether it is a date or time)
+    for each (public name, column, annotation) of an output model: how `_documents` fills it."""
+    return [
+        (alias, column, column in _SHARED_COLUMNS, bool(_TEMPORAL.intersection(get_args(kind) or (kind,))))
+        for alias, column, kind in fields
+    ]
+
+
+_MISSION_LAYOUT = _layout(
+    (info.alias or name, name, info.annotation)
+    for name, info in MissionOut.model_fields.items()
+    if name != "proof"
+)
+_PROOF_LAYOUT = _layout(
+    (ProofOut.model_fields[name].alias or name, column, ProofOut.model_fields[name].annotation)
+    for name, column in PROOF_COLUMNS.items()
+)
 # Missions per statement: small enough that a chunk's arguments go out in one socket write.
 _CHUNK = 100
 
@@ -82,13 +97,14 @@ async def bulk_create(uow: UnitOfWork, body: MissionBulkCreate) -> list[dict[str
                 results[index] = _item_error(index, error)
 
     zones = await _time_zones(uow, {m.branch_id for m in valid.values()})
-    existing = await _existing(uow, list({m.external_id for m in valid.values() if m.external_id}))
+    external_ids = {m.external_id for m in valid.values() if m.external_id is not None}
+    existing = await _existing(uow, list(external_ids))
     first_index: dict[str, int] = {}
     accepted: list[tuple[int, MissionCreate]] = []
     for index, mission in valid.items():
-        error = _refusal(mission, zones, existing, first_index)
-        if error is not None:
-            results[index] = _item_error(index, error)
+        refusal = _refusal(mission, zones, existing, first_index)
+        if refusal is not None:
+            results[index] = _item_error(index, refusal)
         else:
             if mission.external_id is not None:
                 first_index[mission.external_id] = index
@@ -138,7 +154,8 @@ class _Preparation:
         for index, mission in chunk:
             mission_id = uuid.uuid4()
             code = next(self.codes) if mission.proof_required else None
-            row = {**mission.model_dump(), "id": mission_id}
+            # The validated fields themselves: a flat model's dump is a copy of its __dict__.
+            row = {**mission.__dict__, "id": mission_id}
             row.update(proof.fields(mission_id, code, mission.date, self.zones[mission.branch_id],
                                     mission.customer_phone or mission.customer_email, self.key))  # fmt: skip
             rows[index] = row
@@ -146,13 +163,17 @@ class _Preparation:
         snapshots = []
         documents = _documents([rows[index] for index, _ in chunk], self.shared)
         for (index, _), doc, code in zip(chunk, documents, codes, strict=True):
-            snapshots.append(jsonutil.dumps(doc))
-            if code is not None:
-                doc["proof"]["code"] = code
-                results[index] = _created(index, jsonutil.dumps(doc))
-            else:
-                results[index] = _created(index, snapshots[-1])
+            snapshot = jsonutil.dumps(doc)
+            snapshots.append(snapshot)
+            results[index] = _created(index, _with_code(snapshot, code) if code else snapshot)
         return snapshots
+
+
+def _with_code(snapshot: bytes, code: str) -> bytes:
+    """The snapshot with `proof.code` added, spliced in rather than serialised again: `proof` is
+    the document's last member and `proofed` its own, so the text ends with `}}`."""
+    assert snapshot.endswith(b"}}")
+    return snapshot[:-2] + b',"code":"' + code.encode() + b'"}}'
 
 
 class _Pipeline:
@@ -266,20 +287,26 @@ def _documents(rows: Any, shared: dict[str, Any]) -> list[dict[str, Any]]:
     formatted: dict[Any, Any] = {}
 
     def plain(value: Any) -> Any:
-        if type(value) not in _TEMPORAL:
-            return value
+        if value is None:
+            return None
         text = formatted.get(value)
         if text is None:
             text = formatted[value] = jsonutil.loads(jsonutil.dumps(value))
         return text
 
-    common = {name: plain(value) for name, value in shared.items()}
+    common = {name: plain(value) if type(value) in _TEMPORAL else value for name, value in shared.items()}
     docs = []
     for row in rows:
-        row = {**common, **row}
-        proof = {alias: plain(row[column]) for alias, column in _PROOF}
-        proof["proofed"] = row["proof_verified_at"] is not None
-        docs.append({**{alias: plain(row.get(name)) for name, alias in _FIELDS}, "proof": proof})
+        doc = {
+            alias: common[name] if batch_wide else plain(row.get(name)) if temporal else row.get(name)
+            for alias, name, batch_wide, temporal in _MISSION_LAYOUT
+        }
+        doc["proof"] = {
+            alias: common[name] if batch_wide else plain(row[name]) if temporal else row[name]
+            for alias, name, batch_wide, temporal in _PROOF_LAYOUT
+        }
+        doc["proof"]["proofed"] = common["proof_verified_at"] is not None
+        docs.append(doc)
     return docs
 
 
@@ -313,7 +340,7 @@ def _import_statement() -> str:
     statement and one round trip. A mission whose externalId a concurrent request took is skipped
     by ON CONFLICT, and its history and event with it."""
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    types = {c.name: c.type.compile(dialect=dialect) for c in Mission.__table__.columns}  # type: ignore[attr-defined]
+    types = {c.name: c.type.compile(dialect=dialect) for c in _MISSION_TABLE.columns}
     n = len(_ROW_COLUMNS)
     arrays = ", ".join(f"${i}::{types[name]}[]" for i, name in enumerate(_ROW_COLUMNS, start=1))
     constants = ", ".join(f"${i}::{types[name]}" for i, name in enumerate(_SHARED_COLUMNS, start=n + 1))

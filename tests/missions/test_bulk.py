@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.fixtures.factories import Factory, Tenant
 from tests.fixtures.fleet import events, history
@@ -94,3 +96,86 @@ class TestBulk:
             assert response.status_code == 422, body
         empty = await _bulk(client, tenant, [])
         assert empty.status_code == 200 and empty.json() == {"data": []}
+
+    async def test_history_and_events_match_a_single_create(
+        self, client: httpx.AsyncClient, factory: Factory
+    ) -> None:
+        """A bulk-created mission's history entry and event carry what a single create's would."""
+        tenant = await factory.tenant()
+        branch = await factory.branch(tenant)
+        body = _item(branch["id"], 0, timeWindowStart="09:00", timeWindowEnd="12:30", weightKg=2.5)
+        single = await client.post(
+            "/api/v1/missions", json={**body, "externalId": "one"}, headers=tenant.headers()
+        )
+        bulk = await _bulk(client, tenant, [{**body, "externalId": "many"}])
+        made, [item] = single.json()["data"], bulk.json()["data"]
+        created = item["data"]
+
+        def entry(mission: dict[str, Any]) -> Any:
+            return client.get(
+                f"/api/v1/missions/{mission['id']}/history-changes", headers=tenant.headers("read")
+            )
+
+        def values(changes: list[dict[str, Any]]) -> dict[str, Any]:
+            return {
+                c["field"]: (c["from"], c["to"]) for c in changes if c["field"] not in ("externalId", "proof")
+            }
+
+        [one], [many] = (await entry(made)).json()["data"], (await entry(created)).json()["data"]
+        assert many["action"] == one["action"] == "created"
+        assert values(many["changes"]) == values(one["changes"])
+        assert {"field": "externalId", "from": None, "to": "many"} in many["changes"]
+
+        [event] = await events(tenant.id, created["id"])
+        got = await client.get(f"/api/v1/missions/{created['id']}", headers=tenant.headers("read"))
+        assert event.payload == {
+            "id": event.id, "type": "mission.created", "timestamp": event.payload["timestamp"],
+            "companyId": str(tenant.id), "resourceType": "mission", "resourceId": created["id"],
+            "data": got.json()["data"],
+        }  # fmt: skip
+        assert event.payload["timestamp"] == created["createdAt"]
+        assert created["proof"]["code"] not in str(event.payload)
+
+    async def test_a_concurrent_import_taking_an_external_id(
+        self, client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An externalId another request commits between our check and our insert is an item error,
+        and the skipped mission leaves no history or event behind."""
+        from app.missions import bulk
+
+        tenant = await factory.tenant()
+        branch = await factory.branch(tenant)
+        taken = await factory.mission(tenant, branch["id"], externalId="raced")
+        looked_up = bulk._existing
+        calls = 0
+
+        async def late_existing(uow: Any, external_ids: list[str]) -> dict[str, Any]:
+            nonlocal calls
+            calls += 1
+            # The first look happens before the other request "commits": it sees nothing yet.
+            return {} if calls == 1 else await looked_up(uow, external_ids)
+
+        monkeypatch.setattr(bulk, "_existing", late_existing)
+        response = await _bulk(
+            client, tenant, [_item(branch["id"], 0, externalId="raced"), _item(branch["id"], 1)]
+        )
+        first, second = response.json()["data"]
+        assert first["status"] == "error" and first["error"]["code"] == "conflict"
+        assert first["error"]["details"] == {"field": "externalId", "existingId": taken["id"]}
+        assert second["status"] == "created"
+        bulk_events = [e.resource_id for e in await events(tenant.id) if str(e.resource_id) != taken["id"]]
+        assert bulk_events == [uuid.UUID(second["data"]["id"])]
+        listed = await client.get("/api/v1/missions", headers=tenant.headers("read"))
+        assert {m["id"] for m in listed.json()["data"]} == {taken["id"], second["data"]["id"]}
+
+
+def test_proof_codes_are_five_digits_without_modulo_bias(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.missions import proof
+
+    codes = proof.new_codes(500)
+    assert len(codes) == 500 and all(len(c) == 5 and c.isdigit() for c in codes)
+    assert len(set(codes)) > 450  # 500 draws from 100,000 values rarely repeat
+    # A 32-bit word at or above the last whole multiple of 100,000 is redrawn, not folded.
+    monkeypatch.setattr(proof.secrets, "token_bytes", lambda n: b"\xff" * n)
+    monkeypatch.setattr(proof, "new_code", lambda: "redrawn")
+    assert proof.new_codes(2) == ["redrawn", "redrawn"]
