@@ -3,6 +3,7 @@ backoff (one delivery row per attempt), and sweep up events whose fan-out never 
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from sqlalchemy import text
@@ -19,6 +20,9 @@ from workers.schedule import every
 
 log = get_logger("rouptimize.webhooks")
 DELIVER_ACTOR = "webhook.deliver"
+SWEEP_EVERY_SECONDS = 30
+SWEEP_BUDGET_SECONDS = 25  # under the period, so runs do not pile up
+SWEEP_PAGE = 500
 
 
 @actor(DISPATCH_ACTOR, queue_name=QUEUE, max_retries=5)
@@ -58,19 +62,33 @@ async def deliver(company_id: str, event_id: str, endpoint_id: str, attempt: int
 @actor("webhook.sweep", queue_name=QUEUE, max_retries=0)
 async def sweep() -> None:
     """Re-send fan-outs lost between a commit and its enqueue (a crash, Redis away)."""
+    resent = await resend_pending()
+    if resent:
+        log.info("webhook_sweep", resent=resent)
+
+
+async def resend_pending(page: int = SWEEP_PAGE, budget_seconds: float = SWEEP_BUDGET_SECONDS) -> int:
+    """Fan out the events still pending after `webhook_sweep_after_seconds`, oldest first, page after
+    page until none is left or the budget is spent: one page per run would let the thousands of
+    events of a lost bulk import trail behind by minutes. Answers how many were fanned out."""
     older_than = get_settings().webhook_sweep_after_seconds
-    async with unit_of_work(Principal.system(None)) as uow:
-        rows = (
-            await uow.execute(
-                text("select id, company_id from pending_webhook_events(make_interval(secs => :s), 500)"),
-                {"s": older_than},
-            )
-        ).all()
-    # Fanned out here rather than re-queued: a backlog can never pile up faster than it drains.
-    for row in rows:
-        await fan_out(str(row.company_id), row.id)
-    if rows:
-        log.info("webhook_sweep", resent=len(rows))
+    deadline = time.monotonic() + budget_seconds
+    resent = 0
+    while time.monotonic() < deadline:
+        async with unit_of_work(Principal.system(None)) as uow:
+            rows = (
+                await uow.execute(
+                    text("select id, company_id from pending_webhook_events(make_interval(secs => :s), :n)"),
+                    {"s": older_than, "n": page},
+                )
+            ).all()
+        # Fanned out here rather than re-queued: a backlog can never pile up faster than it drains.
+        for row in rows:
+            await fan_out(str(row.company_id), row.id)
+        resent += len(rows)
+        if len(rows) < page:
+            break
+    return resent
 
 
-every(30, sweep)
+every(SWEEP_EVERY_SECONDS, sweep)

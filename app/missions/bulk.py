@@ -1,9 +1,9 @@
 """Bulk import: up to 1,000 missions in one request, each item succeeding or failing on its own.
 
 Set-based on purpose: every item is validated in Python first, branches and existing externalIds
-are read with one query each, and one statement writes the batch (`_import_statement`). Each new
-mission is serialised once: those bytes are its history entry, its event's `data` and, with its
-proof code added, its item of the answer."""
+are read with one query each, and one statement per chunk of missions writes them with their
+history entries and events (`_import_statement`). Each new mission is serialised once: those bytes
+are its history entry, its event's `data` and, with its proof code added, its item of the answer."""
 
 from __future__ import annotations
 

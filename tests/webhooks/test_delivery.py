@@ -175,3 +175,26 @@ async def test_every_event_of_one_transaction_is_delivered(
     created = {item["data"]["id"] for item in response.json()["data"]}
     requests = receiver.wait_for(3)
     assert {json.loads(r.body)["resourceId"] for r in requests} == created
+
+
+async def test_the_sweep_drains_a_backlog_page_after_page(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    """Events lost in bulk (an import whose hand-off never reached the broker) are all fanned out by
+    one sweep, not one page per run."""
+    from workers.webhooks import resend_pending
+
+    tenant = await factory.tenant()
+    vehicles = [await _vehicle(client, factory, tenant) for _ in range(5)]
+    ids = [v["id"] for v in vehicles]
+    async with unit_of_work(Principal.system(tenant.id)) as uow:
+        # Older than anything else pending in the database, so they come first.
+        await uow.execute(
+            update(WebhookEvent)
+            .where(WebhookEvent.resource_id.in_(ids))
+            .values(created_at=func.now() - func.make_interval(1))
+        )
+    assert await resend_pending(page=2, budget_seconds=5) >= 5
+    async with unit_of_work(Principal.system(tenant.id)) as uow:
+        statuses = await uow.scalars(select(WebhookEvent.status).where(WebhookEvent.resource_id.in_(ids)))
+    assert statuses == ["dispatched"] * 5
