@@ -213,23 +213,20 @@ async def settle(dsn: str) -> None:
     """Start every timed phase from the same state: vacuumed, analysed and checkpointed. Autovacuum
     is off for this benchmark's own database (`quiet_maintenance`) so that the clean-up a phase's
     inserts trigger does not land, at random, inside the next phase's measurement."""
-    import asyncpg
-
-    connection = await asyncpg.connect(dsn)
-    try:
-        await connection.execute("VACUUM (ANALYZE)")
-        await connection.execute("CHECKPOINT")
-    finally:
-        await connection.close()
+    await _as_owner(dsn, "VACUUM (ANALYZE)", "CHECKPOINT")
 
 
 async def quiet_maintenance(dsn: str) -> None:
+    await _as_owner(dsn, "ALTER SYSTEM SET autovacuum = off", "SELECT pg_reload_conf()")
+
+
+async def _as_owner(dsn: str, *statements: str) -> None:
     import asyncpg
 
     connection = await asyncpg.connect(dsn)
     try:
-        await connection.execute("ALTER SYSTEM SET autovacuum = off")
-        await connection.execute("SELECT pg_reload_conf()")
+        for statement in statements:
+            await connection.execute(statement)
     finally:
         await connection.close()
 
