@@ -127,3 +127,18 @@ def _compiled_page(model: type[Any], shape: frozenset[str]) -> tuple[str, tuple[
 def _columns(model: type[Any]) -> tuple[Any, ...]:
     """Every mapped column of `model` (column properties included), labelled by attribute name."""
     return tuple(getattr(model, prop.key).label(prop.key) for prop in model.__mapper__.column_attrs)
+
+
+def branch_and_day_filters(model: Any, query: Any) -> list[Any]:
+    """The `branchId`, `date`, `dateFrom` and `dateTo` clauses of the lists of dated, per-branch
+    records (missions, routes): `model` has `branch_id` and `date`, `query` the four filters."""
+    clauses: list[Any] = []
+    if query.branch_id:
+        clauses.append(model.branch_id == query.branch_id)
+    if query.date:
+        clauses.append(model.date == query.date)
+    if query.date_from:
+        clauses.append(model.date >= query.date_from)
+    if query.date_to:
+        clauses.append(model.date <= query.date_to)
+    return clauses

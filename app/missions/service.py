@@ -16,7 +16,7 @@ from app.core.errors import Conflict, InsufficientScope, ValidationFailed
 from app.core.models import utcnow
 from app.core.pagination import Page, decode_cursor, encode_cursor
 from app.core.principal import ActorType
-from app.core.repository import Repository
+from app.core.repository import Repository, branch_and_day_filters
 from app.core.schemas import ListQuery
 from app.core.service import ResourceService
 from app.credits.service import credit_service
@@ -66,15 +66,7 @@ class CreatedMission:
 
 def conditions(uow: UnitOfWork, query: Any) -> list[Any]:
     """The WHERE clauses of a mission list or export (the list pages by its cursor on top)."""
-    clauses: list[Any] = []
-    if query.branch_id:
-        clauses.append(Mission.branch_id == query.branch_id)
-    if query.date:
-        clauses.append(Mission.date == query.date)
-    if query.date_from:
-        clauses.append(Mission.date >= query.date_from)
-    if query.date_to:
-        clauses.append(Mission.date <= query.date_to)
+    clauses = branch_and_day_filters(Mission, query)
     if query.status:
         clauses.append(Mission.status.in_([s.value for s in query.status]))
     if query.route_id:

@@ -20,7 +20,7 @@ from app.core.db import UnitOfWork
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.models import utcnow
 from app.core.pagination import Page
-from app.core.repository import Repository, parse_uuid
+from app.core.repository import Repository, branch_and_day_filters, parse_uuid
 from app.core.schemas import ListQuery, to_public
 from app.core.service import ResourceService
 from app.depots.models import Depot
@@ -107,15 +107,7 @@ class RouteService(ResourceService[Route]):
 
     def filters(self, query: ListQuery) -> list[Any]:
         assert isinstance(query, RouteQuery)
-        clauses: list[Any] = []
-        if query.branch_id:
-            clauses.append(Route.branch_id == query.branch_id)
-        if query.date:
-            clauses.append(Route.date == query.date)
-        if query.date_from:
-            clauses.append(Route.date >= query.date_from)
-        if query.date_to:
-            clauses.append(Route.date <= query.date_to)
+        clauses = branch_and_day_filters(Route, query)
         if query.status:
             clauses.append(Route.status.in_([s.value for s in query.status]))
         if query.driver_id:
