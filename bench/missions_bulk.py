@@ -1,6 +1,6 @@
 """Bulk import throughput: `POST /api/v1/missions/bulk` against a bare asyncpg COPY of the same rows.
 
-    python bench/missions_bulk.py [--batches 10] [--size 1000] [--rounds 1]
+    python bench/missions_bulk.py [--batches 10] [--size 1000] [--rounds 3]
 
 Brings up embedded PostgreSQL and Redis (bench/branches_list.py's `bootstrap`), creates one company
 with a branch and a full_access token, serves the real application in a single-worker uvicorn
@@ -237,7 +237,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--batches", type=int, default=10, help="bulk requests per round (default 10)")
     parser.add_argument("--size", type=int, default=1000, help="missions per request, 1..1000 (default 1000)")
-    parser.add_argument("--rounds", type=int, default=1, help="real/COPY alternations; medians are reported")
+    parser.add_argument("--rounds", type=int, default=3, help="real/COPY alternations, medians reported (default 3)")
     args = parser.parse_args()
     if not 1 <= args.size <= 1000 or args.batches < 1 or args.rounds < 1:
         parser.error("--size must be 1..1000, --batches and --rounds positive")
