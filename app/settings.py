@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = Field(default=30.0, gt=0)
     # Events whose fan-out has not run after this long are re-sent by the sweeper.
     webhook_sweep_after_seconds: int = Field(default=60, ge=1)
+    # Optimization jobs still queued after this long are handed to the workers again (their
+    # message was lost); jobs still running after the second are failed (their worker died:
+    # a solve is limited to 30 s).
+    optimization_resend_after_seconds: int = Field(default=120, ge=1)
+    optimization_abandon_after_seconds: int = Field(default=600, ge=60)
 
     @property
     def is_production(self) -> bool:

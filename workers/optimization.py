@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+
+from sqlalchemy import text
 
 from app.core.db import unit_of_work
 from app.core.errors import DomainError
 from app.core.logging import get_logger
 from app.core.principal import Principal
-from app.routes.optimizing import OPTIMIZE_ACTOR, OPTIMIZE_QUEUE, fail_job, run_job, start_job
+from app.routes.optimizing import (
+    OPTIMIZE_ACTOR,
+    OPTIMIZE_QUEUE,
+    abandon_if_stale,
+    fail_job,
+    resend_if_stale,
+    run_job,
+    start_job,
+)
+from app.settings import get_settings
 from workers.broker import actor
+from workers.schedule import every
 
 log = get_logger("rouptimize.optimization")
 
@@ -33,3 +46,41 @@ async def optimize(company_id: str, job_id: str) -> None:
         async with unit_of_work(principal) as uow:
             await fail_job(uow, uuid.UUID(job_id), DomainError())
         log.exception("optimization_crashed", job_id=job_id, error=type(error).__name__)
+
+
+# On the maintenance queue: the optimization queue may be busy with the very solves it checks.
+@actor("route.optimize_sweep", queue_name="maintenance", max_retries=0)
+async def sweep() -> None:
+    """Re-send queued jobs whose message was lost; fail running jobs whose worker died."""
+    resent, abandoned = await sweep_stale_jobs()
+    if resent or abandoned:
+        log.info("optimization_sweep", resent=resent, abandoned=abandoned)
+
+
+async def sweep_stale_jobs(limit: int = 100) -> tuple[int, int]:
+    """(jobs re-sent, jobs failed), oldest first, each in its company's own transaction."""
+    settings = get_settings()
+    queued_for = settings.optimization_resend_after_seconds
+    running_for = settings.optimization_abandon_after_seconds
+    async with unit_of_work(Principal.system(None)) as uow:
+        rows = (
+            await uow.execute(
+                text(
+                    "select id, company_id, status from stale_optimization_jobs("
+                    "make_interval(secs => :q), make_interval(secs => :r), :n)"
+                ),
+                {"q": queued_for, "r": running_for, "n": limit},
+            )
+        ).all()
+    resent = abandoned = 0
+    now = dt.datetime.now(dt.UTC)
+    for row in rows:
+        async with unit_of_work(Principal.system(row.company_id)) as uow:
+            if row.status == "queued":
+                resent += await resend_if_stale(uow, row.id, now - dt.timedelta(seconds=queued_for))
+            else:
+                abandoned += await abandon_if_stale(uow, row.id, now - dt.timedelta(seconds=running_for))
+    return resent, abandoned
+
+
+every(60, sweep)

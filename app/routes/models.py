@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
@@ -43,6 +43,14 @@ class OptimizationJob(TenantColumns, table=True):
     """One auto-optimize run: its request, where it stands, and what it made (or why it failed)."""
 
     __tablename__ = "optimization_job"
+    # The sweeper's question: which unfinished jobs have not moved for a while.
+    __table_args__ = (
+        Index(
+            "ix_optimization_job_unfinished",
+            "updated_at",
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+    )
 
     status: str = Field(default="queued", max_length=16)
     progress: int = 0

@@ -3,6 +3,7 @@ small runs, as a job on the worker otherwise (polled through `optimizationJob`).
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from functools import partial
 from typing import Any
@@ -66,6 +67,47 @@ async def run_job(uow: UnitOfWork, job_id: uuid.UUID) -> None:
         return
     data = PlanRoutes.model_validate(job.request, strict=False)
     await _run(uow, job, await plan_setting(uow, data))
+
+
+async def resend_if_stale(uow: UnitOfWork, job_id: uuid.UUID, untouched_since: dt.datetime) -> bool:
+    """Hand a job whose message was lost to the workers again: still queued, untouched since
+    `untouched_since`. Its `updatedAt` moves, so the next sweep waits as long again; a duplicate
+    message is harmless, as only one run can move a job out of `queued`."""
+    job = await _stale(uow, job_id, JobStatus.QUEUED, untouched_since)
+    if job is None:
+        return False
+    job.updated_at = utcnow()
+    await uow.flush()
+    company_id = str(uow.company_id)
+    uow.after_commit.append(
+        partial(jobs.send, OPTIMIZE_ACTOR, company_id, str(job_id), queue_name=OPTIMIZE_QUEUE)
+    )
+    return True
+
+
+async def abandon_if_stale(uow: UnitOfWork, job_id: uuid.UUID, untouched_since: dt.datetime) -> bool:
+    """Fail a job whose worker died mid-run, so that pollers stop waiting: still running and
+    untouched since `untouched_since`. A live worker holds the job's row for its whole solve, so a
+    locked row is skipped rather than waited for."""
+    if await _stale(uow, job_id, JobStatus.RUNNING, untouched_since) is None:
+        return False
+    await fail_job(uow, job_id, JobAbandoned())
+    return True
+
+
+async def _stale(
+    uow: UnitOfWork, job_id: uuid.UUID, status: JobStatus, untouched_since: dt.datetime
+) -> OptimizationJob | None:
+    job = await uow.scalar(
+        select(OptimizationJob).where(OptimizationJob.id == job_id).with_for_update(skip_locked=True)
+    )
+    if job is None or job.status != status or job.updated_at >= untouched_since:
+        return None
+    return job
+
+
+class JobAbandoned(DomainError):
+    default_message = "The optimization stopped before it finished (its worker went away); start it again."
 
 
 async def fail_job(uow: UnitOfWork, job_id: uuid.UUID, error: DomainError) -> None:

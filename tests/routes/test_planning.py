@@ -8,14 +8,17 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from app.core import jobs
 from app.core.db import unit_of_work
 from app.core.principal import Principal
 from app.routes import optimizing
-from app.routes.models import Route
+from app.routes.models import OptimizationJob, Route
+from app.settings import get_settings
 from tests.fixtures.factories import Factory, Tenant
 from tests.routes.support import DAY, changes, credits, ledger, mission, mission_row
+from workers.optimization import sweep_stale_jobs
 
 # Around the factory depot (41.01, 29.01): a few kilometres apart.
 SPOTS = [(41.02, 29.03), (41.03, 29.00), (41.00, 29.04), (41.04, 29.02), (40.99, 29.00), (41.02, 28.99)]
@@ -306,3 +309,53 @@ async def _poll(client: httpx.AsyncClient, tenant: Tenant, job_id: str, limit: f
         if job["status"] in ("SUCCEEDED", "FAILED") or loop.time() > deadline:
             return job
         await asyncio.sleep(0.3)
+
+
+class TestJobsLeftBehind:
+    """The sweep finds auto-optimize jobs whose message was lost, or whose worker died mid-run."""
+
+    async def _queued_job(
+        self, client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
+    ) -> tuple[Tenant, str]:
+        monkeypatch.setattr(optimizing, "SYNC_MAX_MISSIONS", 2)
+        tenant = await factory.tenant(credits=10)
+        s = await _setup(factory, tenant)
+        # No broker in this process: the job's message is lost, as if Redis was away at commit.
+        body = {"branchId": s["branch"]["id"], "date": DAY, "timeLimitSeconds": 1}
+        response = await _post(client, tenant, "/routes/auto-optimize", body)
+        assert response.json()["data"]["status"] == "queued"
+        return tenant, response.json()["data"]["jobId"]
+
+    async def _age(self, tenant: Tenant, job_id: str, **values: Any) -> None:
+        async with unit_of_work(Principal.system(tenant.id)) as uow:
+            await uow.execute(
+                update(OptimizationJob)
+                .where(OptimizationJob.id == job_id)
+                .values(updated_at=func.now() - func.make_interval(0, 0, 0, 0, 1), **values)
+            )
+
+    async def test_a_lost_message_is_sent_again(
+        self, client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch, worker: object
+    ) -> None:
+        tenant, job_id = await self._queued_job(client, factory, monkeypatch)
+        await asyncio.sleep(1)
+        assert (await _poll(client, tenant, job_id, limit=0))["status"] == "QUEUED"
+        await self._age(tenant, job_id)
+        jobs.configure(get_settings().redis_url)
+        try:
+            await sweep_stale_jobs()
+        finally:
+            jobs.close()
+        done = await _poll(client, tenant, job_id)
+        assert done["status"] == "SUCCEEDED" and len(done["result"]["routeIds"]) == 1, done
+
+    async def test_a_job_whose_worker_died_is_failed(
+        self, client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        tenant, job_id = await self._queued_job(client, factory, monkeypatch)
+        await self._age(tenant, job_id, status="running", progress=10)
+        await sweep_stale_jobs()
+        job = await _poll(client, tenant, job_id, limit=0)
+        assert job["status"] == "FAILED" and job["error"]["code"] == "internal_error"
+        assert "start it again" in job["error"]["message"]
+        assert await _route_count(tenant) == 0 and await credits(client, tenant) == 10
