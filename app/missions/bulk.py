@@ -10,16 +10,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
+from operator import itemgetter
 from typing import Any, get_args
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import String, Table, Uuid, bindparam, select, text
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
 
-from app.branches.models import Branch
 from app.core import jsonutil
 from app.core.db import UnitOfWork
 from app.core.envelope import validation_failed
@@ -53,21 +53,44 @@ _ITEMS: TypeAdapter[list[MissionCreate]] = TypeAdapter(list[MissionCreate])
 _TEMPORAL = frozenset({dt.datetime, dt.date, dt.time})
 
 
-def _layout(fields: Iterable[tuple[str, str, Any]]) -> list[tuple[str, str, bool, bool]]:
-    """(public name, column, whether the batch shares the value, whether it is a date or time)
-    for each (public name, column, annotation) of an output model: how `_documents` fills it."""
-    return [
-        (alias, column, column in _SHARED_COLUMNS, bool(_TEMPORAL.intersection(get_args(kind) or (kind,))))
-        for alias, column, kind in fields
-    ]
+def _is_temporal(annotation: Any) -> bool:
+    return bool(_TEMPORAL.intersection(get_args(annotation) or (annotation,)))
 
 
-_MISSION_LAYOUT = _layout(
+class _Layout:
+    """How `_documents` fills one output object (a mission, its proof) from a mission row: in the
+    output's field order, batch-wide values from a template, the row's own values picked by one
+    C-level getter, and its dates and times formatted."""
+
+    def __init__(self, fields: Iterable[tuple[str, str, Any]]) -> None:
+        """`fields`: (public name, column, annotation) of each output field."""
+        self.fields = list(fields)
+        own = [(alias, column, kind) for alias, column, kind in self.fields if column in _ROW_COLUMNS]
+        self.temporal = [(alias, column) for alias, column, kind in own if _is_temporal(kind)]
+        plain = [(alias, column) for alias, column, kind in own if not _is_temporal(kind)]
+        self.plain_aliases = [alias for alias, _ in plain]
+        self.plain_values = itemgetter(*(column for _, column in plain))
+
+    def template(self, common: dict[str, Any]) -> dict[str, Any]:
+        """The object with the batch-wide values filled in and the row's own left empty."""
+        return {alias: common.get(column) for alias, column, _ in self.fields}
+
+    def fill(
+        self, template: dict[str, Any], row: dict[str, Any], plain: Callable[[Any], Any]
+    ) -> dict[str, Any]:
+        out = template.copy()
+        out.update(zip(self.plain_aliases, self.plain_values(row), strict=True))
+        for alias, column in self.temporal:
+            out[alias] = plain(row[column])
+        return out
+
+
+_MISSION_LAYOUT = _Layout(
     (info.alias or name, name, info.annotation)
     for name, info in MissionOut.model_fields.items()
     if name != "proof"
 )
-_PROOF_LAYOUT = _layout(
+_PROOF_LAYOUT = _Layout(
     (ProofOut.model_fields[name].alias or name, column, ProofOut.model_fields[name].annotation)
     for name, column in PROOF_COLUMNS.items()
 )
@@ -85,20 +108,22 @@ async def bulk_create(uow: UnitOfWork, body: MissionBulkCreate) -> list[dict[str
             {"limit": BULK_LIMIT, "received": len(items)},
         )
     results: list[dict[str, Any] | None] = [None] * len(items)
-    valid: dict[int, MissionCreate] = {}
-    batch = _validate_all(items)
-    if batch is not None:
-        valid = dict(enumerate(batch))
-    else:
-        for index, raw in enumerate(items):
-            try:
-                valid[index] = _validate(raw)
-            except DomainError as error:
-                results[index] = _item_error(index, error)
-
-    zones = await _time_zones(uow, {m.branch_id for m in valid.values()})
-    external_ids = {m.external_id for m in valid.values() if m.external_id is not None}
-    existing = await _existing(uow, list(external_ids))
+    connection = await uow.driver_connection()
+    # The branches and externalIds the items name are looked up while the items are validated.
+    branch_ids, external_ids = _named(items)
+    async with _Pipeline(connection, _LOOKUP) as lookup:
+        await lookup.send(uow.company_id, list(branch_ids), list(external_ids))
+        valid = _validate_items(items, results)
+    zones, existing = _references(lookup.records)
+    # Validation may have normalised what was looked up: look up what it changed, exactly.
+    branches_left = {m.branch_id for m in valid.values()} - branch_ids
+    external_ids_left = {m.external_id for m in valid.values() if m.external_id is not None} - external_ids
+    if branches_left or external_ids_left:
+        more_zones, more_existing = await _look_up(
+            connection, uow.company_id, branches_left, external_ids_left
+        )
+        zones.update(more_zones)
+        existing.update(more_existing)
     first_index: dict[str, int] = {}
     accepted: list[tuple[int, MissionCreate]] = []
     for index, mission in valid.items():
@@ -117,7 +142,7 @@ async def bulk_create(uow: UnitOfWork, body: MissionBulkCreate) -> list[dict[str
     prepare = _Preparation(zones, shared, len(accepted))
     rows: dict[int, dict[str, Any]] = {}
     event_ids: dict[int, str] = {}
-    async with _Pipeline(await uow.driver_connection(), _import_statement()) as pipeline:
+    async with _Pipeline(connection, _import_statement()) as pipeline:
         for start in range(0, len(accepted), _CHUNK):
             chunk = accepted[start : start + _CHUNK]
             snapshots = prepare(chunk, rows, results)
@@ -128,10 +153,11 @@ async def bulk_create(uow: UnitOfWork, body: MissionBulkCreate) -> list[dict[str
 
     raced = [index for index, row in rows.items() if row["id"] not in inserted]
     if raced:
-        # Another request took these externalIds between our read and our insert.
-        taken = await _existing(uow, [rows[i]["external_id"] for i in raced])
+        # Another request took these externalIds between our look-up and our insert.
+        taken = {rows[index]["external_id"] for index in raced}
+        _, existing = await _look_up(connection, uow.company_id, set(), taken)
         for index in raced:
-            results[index] = _item_error(index, _already_exists(taken.get(rows[index]["external_id"])))
+            results[index] = _item_error(index, _already_exists(existing.get(rows[index]["external_id"])))
     announce(uow, [event_ids[index] for index, row in rows.items() if row["id"] in inserted])
     return [r for r in results if r is not None]
 
@@ -254,30 +280,56 @@ def _validate(raw: Any) -> MissionCreate:
         raise validation_failed(exc) from None
 
 
-async def _time_zones(uow: UnitOfWork, branch_ids: set[Any]) -> dict[Any, str]:
-    """{branch id: time zone} of the company's branches among `branch_ids`."""
-    if not branch_ids:
-        return {}
-    statement = select(Branch.id, Branch.timezone).where(
-        Branch.company_id == uow.company_id, Branch.id.in_(branch_ids)
-    )
-    return dict((await uow.execute(statement)).all())  # type: ignore[arg-type]
+def _validate_items(items: list[Any], results: list[dict[str, Any] | None]) -> dict[int, MissionCreate]:
+    """{index: item} of the valid items; the invalid ones get their error in `results`."""
+    batch = _validate_all(items)
+    if batch is not None:
+        return dict(enumerate(batch))
+    valid: dict[int, MissionCreate] = {}
+    for index, raw in enumerate(items):
+        try:
+            valid[index] = _validate(raw)
+        except DomainError as error:
+            results[index] = _item_error(index, error)
+    return valid
 
 
-async def _existing(uow: UnitOfWork, external_ids: list[str]) -> dict[str, Any]:
-    """{externalId: id} of the company's missions among `external_ids`. Joined against the array
-    rather than `IN`/`= ANY`, which PostgreSQL may evaluate as a linear array search per row of the
-    company when its statistics are stale (right after a large import): this stays index lookups."""
-    if not external_ids:
-        return {}
-    rows = await uow.execute(_EXISTING, {"company_id": uow.company_id, "external_ids": external_ids})
-    return dict(rows.all())
+def _named(items: list[Any]) -> tuple[set[uuid.UUID], set[str]]:
+    """The well-formed branch ids and the externalIds the raw items name."""
+    branch_texts = {i.get("branchId") for i in items if isinstance(i, dict)}
+    external_ids = {i.get("externalId") for i in items if isinstance(i, dict)}
+    branch_ids = set()
+    for text_id in branch_texts:
+        try:
+            branch_ids.add(uuid.UUID(text_id))
+        except (TypeError, ValueError, AttributeError):
+            pass  # not an id: validation refuses the item
+    return branch_ids, {e for e in external_ids if isinstance(e, str)}
 
 
-_EXISTING = text(
-    "SELECT m.external_id, m.id FROM unnest(:external_ids) AS wanted(external_id) "
-    "JOIN mission m ON m.company_id = :company_id AND m.external_id = wanted.external_id"
-).bindparams(bindparam("external_ids", type_=postgresql.ARRAY(String)), bindparam("company_id", type_=Uuid))
+async def _look_up(
+    connection: Any, company_id: uuid.UUID, branch_ids: set[uuid.UUID], external_ids: set[str]
+) -> tuple[dict[uuid.UUID, str], dict[str, uuid.UUID]]:
+    return _references(await connection.fetch(_LOOKUP, company_id, list(branch_ids), list(external_ids)))
+
+
+def _references(records: list[Any]) -> tuple[dict[uuid.UUID, str], dict[str, uuid.UUID]]:
+    """`_LOOKUP`'s answer: ({branch id: time zone}, {externalId: mission id})."""
+    zones = {uuid.UUID(key): value for kind, key, value in records if kind == "branch"}
+    existing = {key: uuid.UUID(value) for kind, key, value in records if kind == "mission"}
+    return zones, existing
+
+
+# The company's branches among $2 with their time zones, and its missions whose externalId is
+# among $3. ExternalIds are joined against the array rather than `IN`/`= ANY`, which PostgreSQL
+# may evaluate as a linear array search per row of the company when its statistics are stale
+# (right after a large import): the join stays on the unique index.
+_LOOKUP = """
+SELECT 'branch', b.id::text, b.timezone FROM branch b WHERE b.company_id = $1 AND b.id = ANY($2::uuid[])
+UNION ALL
+SELECT 'mission', m.external_id, m.id::text FROM unnest($3::text[]) AS wanted(external_id)
+JOIN mission m ON m.company_id = $1 AND m.external_id = wanted.external_id
+"""
 
 
 def _documents(rows: Any, shared: dict[str, Any]) -> list[dict[str, Any]]:
@@ -295,17 +347,12 @@ def _documents(rows: Any, shared: dict[str, Any]) -> list[dict[str, Any]]:
         return text
 
     common = {name: plain(value) if type(value) in _TEMPORAL else value for name, value in shared.items()}
+    mission, proof = _MISSION_LAYOUT.template(common), _PROOF_LAYOUT.template(common)
+    proof["proofed"] = common["proof_verified_at"] is not None
     docs = []
     for row in rows:
-        doc = {
-            alias: common[name] if batch_wide else plain(row.get(name)) if temporal else row.get(name)
-            for alias, name, batch_wide, temporal in _MISSION_LAYOUT
-        }
-        doc["proof"] = {
-            alias: common[name] if batch_wide else plain(row[name]) if temporal else row[name]
-            for alias, name, batch_wide, temporal in _PROOF_LAYOUT
-        }
-        doc["proof"]["proofed"] = common["proof_verified_at"] is not None
+        doc = _MISSION_LAYOUT.fill(mission, row, plain)
+        doc["proof"] = _PROOF_LAYOUT.fill(proof, row, plain)
         docs.append(doc)
     return docs
 

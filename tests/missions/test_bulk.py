@@ -146,16 +146,17 @@ class TestBulk:
         tenant = await factory.tenant()
         branch = await factory.branch(tenant)
         taken = await factory.mission(tenant, branch["id"], externalId="raced")
-        looked_up = bulk._existing
+        looked_up = bulk._references
         calls = 0
 
-        async def late_existing(uow: Any, external_ids: list[str]) -> dict[str, Any]:
+        def late_references(records: list[Any]) -> tuple[dict[Any, str], dict[str, Any]]:
             nonlocal calls
             calls += 1
-            # The first look happens before the other request "commits": it sees nothing yet.
-            return {} if calls == 1 else await looked_up(uow, external_ids)
+            zones, existing = looked_up(records)
+            # The first look happens before the other request "commits": it sees no mission yet.
+            return (zones, {}) if calls == 1 else (zones, existing)
 
-        monkeypatch.setattr(bulk, "_existing", late_existing)
+        monkeypatch.setattr(bulk, "_references", late_references)
         response = await _bulk(
             client, tenant, [_item(branch["id"], 0, externalId="raced"), _item(branch["id"], 1)]
         )
@@ -179,3 +180,22 @@ def test_proof_codes_are_five_digits_without_modulo_bias(monkeypatch: pytest.Mon
     monkeypatch.setattr(proof.secrets, "token_bytes", lambda n: b"\xff" * n)
     monkeypatch.setattr(proof, "new_code", lambda: "redrawn")
     assert proof.new_codes(2) == ["redrawn", "redrawn"]
+
+
+async def test_what_the_raw_items_hid_is_looked_up_after_validation(
+    client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Branches and externalIds are looked up from the raw items while they are validated; any
+    the validated items name beyond those are looked up afterwards, so none is missed."""
+    from app.missions import bulk
+
+    tenant = await factory.tenant()
+    branch = await factory.branch(tenant)
+    existing = await factory.mission(tenant, branch["id"], externalId="known")
+    monkeypatch.setattr(bulk, "_named", lambda items: (set(), set()))
+    response = await _bulk(
+        client, tenant, [_item(branch["id"], 0, externalId="known"), _item(branch["id"], 1)]
+    )
+    known, fresh = response.json()["data"]
+    assert known["error"]["details"] == {"field": "externalId", "existingId": existing["id"]}
+    assert fresh["status"] == "created"
