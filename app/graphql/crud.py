@@ -46,7 +46,10 @@ def resource_queries(
     query_model: type[ListQuery],
 ) -> type:  # fmt: skip
     list_params = []
-    for field_name, info in query_model.model_fields.items():
+    fields = query_model.model_fields
+    # Paging and the common filters first, then the resource's own, whatever the model's bases.
+    for field_name in sorted(fields, key=lambda name: name not in ListQuery.model_fields):
+        info = fields[field_name]
         arg = _PAGING.get(field_name, field_name)
         if arg == "first":
             list_params.append(argument("first", int, 50))

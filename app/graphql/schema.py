@@ -15,16 +15,17 @@ from app.dashboard.types import DashboardQueries
 from app.depots.types import DepotMutations, DepotQueries
 from app.drivers.types import DriverMutations, DriverQueries
 from app.graphql.scalars import SCALAR_MAP
-from app.missions.types import MissionMutations, MissionQueries
+from app.missions.types import MissionHistoryQueries, MissionMutations, MissionQueries
 from app.mobile_users.types import MobileUserMutations, MobileUserQueries
 from app.reports.types import ReportQueries, ReportSectionQueries
-from app.routes.types import RouteMutations, RouteQueries
+from app.routes.types import RouteDetailQueries, RouteMutations, RouteQueries
 from app.vehicles.types import VehicleMutations, VehicleQueries
 
 QUERIES: tuple[type, ...] = (
     CompanyQueries, BranchQueries, DepotQueries, ApiTokenQueries,
     VehicleQueries, DriverQueries, MobileUserQueries, AssignmentQueries, RouteQueries,
-    MissionQueries, ReportQueries, ReportSectionQueries, DashboardQueries,
+    RouteDetailQueries, MissionQueries, MissionHistoryQueries, ReportQueries, ReportSectionQueries,
+    DashboardQueries,
 )  # fmt: skip
 MUTATIONS: tuple[type, ...] = (
     BranchMutations, DepotMutations, ApiTokenMutations,

@@ -14,6 +14,7 @@ from app.branches.types import Branch, as_branch
 from app.core import jsonutil
 from app.core.db import UnitOfWork
 from app.graphql.context import Info
+from app.graphql.crud import resource_queries
 from app.graphql.inputs import graphql_enum, input_type, to_model
 from app.graphql.loaders import Loaders, by_id_loader, grouped_loader
 from app.graphql.mutations import Atomic, Deleted, mutation, query
@@ -165,35 +166,14 @@ def driver_mutation(**options: Any) -> Any:
     return strawberry.mutation(extensions=[*driver_only(), Atomic()], **options)
 
 
+MissionQueries = resource_queries(
+    name="mission", plural="missions", gql_type=Mission, convert=as_mission, service=mission_service,
+    query_model=MissionQuery,
+)
+
+
 @strawberry.type
-class MissionQueries:
-    @query()
-    async def missions(
-        self,
-        info: Info,
-        first: int = 50,
-        after: str | None = None,
-        updated_since: dt.datetime | None = None,
-        external_id: str | None = None,
-        branch_id: uuid.UUID | None = None,
-        date: dt.date | None = None,
-        date_from: dt.date | None = None,
-        date_to: dt.date | None = None,
-        status: list[MissionStatus] | None = None,
-        route_id: uuid.UUID | None = None,
-        driver_id: uuid.UUID | None = None,
-    ) -> Connection[Mission]:
-        params = page_query(
-            MissionQuery, first=first, after=after, updated_since=updated_since, external_id=external_id,
-            branch_id=branch_id, date=date, date_from=date_from, date_to=date_to, status=status,
-            route_id=route_id, driver_id=driver_id,
-        )  # fmt: skip
-        return connection(await mission_service.list(info.context.uow, params), as_mission)
-
-    @query()
-    async def mission(self, info: Info, id: uuid.UUID) -> Mission:
-        return as_mission(await mission_service.get(info.context.uow, id))
-
+class MissionHistoryQueries:
     @query(description="The mission's history, newest first.")
     async def mission_history(
         self, info: Info, id: uuid.UUID, first: int = 50, after: str | None = None

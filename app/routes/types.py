@@ -12,10 +12,10 @@ from app.depots.models import Depot as DepotModel
 from app.depots.types import Depot, as_depot
 from app.drivers.types import Driver, as_driver
 from app.graphql.context import Info
+from app.graphql.crud import resource_queries
 from app.graphql.inputs import graphql_enum, input_type, to_model
 from app.graphql.loaders import Loaders, by_id_loader
 from app.graphql.mutations import Deleted, mutation, query
-from app.graphql.relay import Connection, connection, page_query
 from app.routes import optimizing, planning
 from app.routes.schemas import (
     AddMissions,
@@ -198,35 +198,14 @@ CreateRouteInput = input_type(RouteCreate, "CreateRouteInput")
 AddRouteMissionsInput = input_type(AddMissions, "AddRouteMissionsInput")
 
 
+RouteQueries = resource_queries(
+    name="route", plural="routes", gql_type=Route, convert=as_route, service=route_service,
+    query_model=RouteQuery,
+)
+
+
 @strawberry.type
-class RouteQueries:
-    @query()
-    async def routes(
-        self,
-        info: Info,
-        first: int = 50,
-        after: str | None = None,
-        updated_since: dt.datetime | None = None,
-        external_id: str | None = None,
-        branch_id: uuid.UUID | None = None,
-        date: dt.date | None = None,
-        date_from: dt.date | None = None,
-        date_to: dt.date | None = None,
-        status: list[RouteStatus] | None = None,
-        driver_id: uuid.UUID | None = None,
-        vehicle_id: uuid.UUID | None = None,
-    ) -> Connection[Route]:
-        params = page_query(
-            RouteQuery, first=first, after=after, updated_since=updated_since, external_id=external_id,
-            branch_id=branch_id, date=date, date_from=date_from, date_to=date_to, status=status,
-            driver_id=driver_id, vehicle_id=vehicle_id,
-        )  # fmt: skip
-        return connection(await route_service.list(info.context.uow, params), as_route)
-
-    @query()
-    async def route(self, info: Info, id: uuid.UUID) -> Route:
-        return as_route(await route_service.get(info.context.uow, id))
-
+class RouteDetailQueries:
     @query(description="The route's executed events in time order, and planned versus actual time per stop.")
     async def route_timeline(self, info: Info, id: uuid.UUID) -> RouteTimeline:
         uow = info.context.uow
