@@ -199,3 +199,20 @@ async def test_what_the_raw_items_hid_is_looked_up_after_validation(
     known, fresh = response.json()["data"]
     assert known["error"]["details"] == {"field": "externalId", "existingId": existing["id"]}
     assert fresh["status"] == "created"
+
+
+async def test_results_keep_input_order_across_chunks(client: httpx.AsyncClient, factory: Factory) -> None:
+    """A batch is written in chunks; refusals anywhere in it keep every result at its own index."""
+    tenant = await factory.tenant()
+    branch = await factory.branch(tenant)
+    items = [_item(branch["id"], n, latitude=123 if n % 7 == 3 else 41.0) for n in range(250)]
+    items[200]["externalId"] = items[11]["externalId"]  # a repeat, across chunks
+    response = await _bulk(client, tenant, items)
+    results = response.json()["data"]
+    assert [r["index"] for r in results] == list(range(250))
+    refused = {n for n in range(250) if n % 7 == 3} | {200}
+    assert {r["index"] for r in results if r["status"] == "error"} == refused
+    assert results[200]["error"]["details"] == {"field": "externalId", "duplicateOfIndex": 11}
+    created = [r for r in results if r["status"] == "created"]
+    assert all(r["data"]["externalId"] == items[r["index"]]["externalId"] for r in created)
+    assert len(await events(tenant.id)) == len(created) == 250 - len(refused)
