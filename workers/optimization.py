@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from sqlalchemy import text
@@ -73,13 +72,15 @@ async def sweep_stale_jobs(limit: int = 100) -> tuple[int, int]:
             )
         ).all()
     resent = abandoned = 0
-    now = dt.datetime.now(dt.UTC)
     for row in rows:
-        async with unit_of_work(Principal.system(row.company_id)) as uow:
-            if row.status == "queued":
-                resent += await resend_if_stale(uow, row.id, now - dt.timedelta(seconds=queued_for))
-            else:
-                abandoned += await abandon_if_stale(uow, row.id, now - dt.timedelta(seconds=running_for))
+        try:
+            async with unit_of_work(Principal.system(row.company_id)) as uow:
+                if row.status == "queued":
+                    resent += await resend_if_stale(uow, row.id, queued_for)
+                else:
+                    abandoned += await abandon_if_stale(uow, row.id, running_for)
+        except Exception:  # one job's trouble must not leave the others behind
+            log.exception("optimization_sweep_failed", job_id=str(row.id))
     return resent, abandoned
 
 

@@ -59,7 +59,8 @@ async def deliver(company_id: str, event_id: str, endpoint_id: str, attempt: int
         )  # fmt: skip
 
 
-@actor("webhook.sweep", queue_name=QUEUE, max_retries=0)
+# On the maintenance queue: a backlog of deliveries must not hold up the sweep that feeds them.
+@actor("webhook.sweep", queue_name="maintenance", max_retries=0)
 async def sweep() -> None:
     """Re-send fan-outs lost between a commit and its enqueue (a crash, Redis away)."""
     resent = await resend_pending()
@@ -69,11 +70,12 @@ async def sweep() -> None:
 
 async def resend_pending(page: int = SWEEP_PAGE, budget_seconds: float = SWEEP_BUDGET_SECONDS) -> int:
     """Fan out the events still pending after `webhook_sweep_after_seconds`, oldest first, page after
-    page until none is left or the budget is spent: one page per run would let the thousands of
-    events of a lost bulk import trail behind by minutes. Answers how many were fanned out."""
+    page until none is left, a page brings nothing new, or the budget is spent: one page per run
+    would let the thousands of events of a lost bulk import trail behind by minutes. Answers how
+    many it handled."""
     older_than = get_settings().webhook_sweep_after_seconds
     deadline = time.monotonic() + budget_seconds
-    resent = 0
+    seen: set[str] = set()
     while time.monotonic() < deadline:
         async with unit_of_work(Principal.system(None)) as uow:
             rows = (
@@ -82,13 +84,18 @@ async def resend_pending(page: int = SWEEP_PAGE, budget_seconds: float = SWEEP_B
                     {"s": older_than, "n": page},
                 )
             ).all()
+        fresh = [row for row in rows if row.id not in seen]
         # Fanned out here rather than re-queued: a backlog can never pile up faster than it drains.
-        for row in rows:
-            await fan_out(str(row.company_id), row.id)
-        resent += len(rows)
-        if len(rows) < page:
+        for row in fresh:
+            seen.add(row.id)
+            try:
+                await fan_out(str(row.company_id), row.id)
+            except Exception:  # one event's trouble must not hold up the ones behind it
+                log.exception("webhook_sweep_failed", event_id=row.id)
+        # Short page: drained. Nothing new: the rest is locked by a fan-out under way, or failing.
+        if len(rows) < page or not fresh:
             break
-    return resent
+    return len(seen)
 
 
 every(SWEEP_EVERY_SECONDS, sweep)

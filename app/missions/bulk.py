@@ -69,7 +69,9 @@ class _Layout:
         self.temporal = [(alias, column) for alias, column, kind in own if _is_temporal(kind)]
         plain = [(alias, column) for alias, column, kind in own if not _is_temporal(kind)]
         self.plain_aliases = [alias for alias, _ in plain]
-        self.plain_values = itemgetter(*(column for _, column in plain))
+        columns = [column for _, column in plain]
+        # itemgetter of one key answers the bare value, not a 1-tuple.
+        self.plain_values = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
 
     def template(self, common: dict[str, Any]) -> dict[str, Any]:
         """The object with the batch-wide values filled in and the row's own left empty."""
@@ -135,6 +137,9 @@ async def bulk_create(uow: UnitOfWork, body: MissionBulkCreate) -> list[dict[str
                 first_index[mission.external_id] = index
             accepted.append((index, mission))
 
+    # Inserted in externalId order: two imports naming the same externalIds then wait on each
+    # other in one order instead of deadlocking. Results stay keyed by index.
+    accepted.sort(key=lambda item: (item[1].external_id is None, item[1].external_id or ""))
     # Written in chunks, each sent before the next is prepared: PostgreSQL writes one chunk while
     # Python prepares the next, and the event loop gets a turn between chunks.
     now = utcnow()
@@ -198,7 +203,8 @@ class _Preparation:
 def _with_code(snapshot: bytes, code: str) -> bytes:
     """The snapshot with `proof.code` added, spliced in rather than serialised again: `proof` is
     the document's last member and `proofed` its own, so the text ends with `}}`."""
-    assert snapshot.endswith(b"}}")
+    if not snapshot.endswith(b"}}"):
+        raise ValueError("a mission snapshot must end with its proof object")
     return snapshot[:-2] + b',"code":"' + code.encode() + b'"}}'
 
 
@@ -254,10 +260,9 @@ def _refusal(
 
 
 def _already_exists(existing_id: Any) -> Conflict:
-    return Conflict(
-        "A mission with this externalId already exists.",
-        {"field": "externalId", "existingId": str(existing_id)},
-    )
+    # Without an id when the mission that took it is already gone again (deleted since).
+    details = {"field": "externalId"} | ({"existingId": str(existing_id)} if existing_id else {})
+    return Conflict("A mission with this externalId already exists.", details)
 
 
 def _validate_all(items: list[Any]) -> list[MissionCreate] | None:
@@ -295,16 +300,27 @@ def _validate_items(items: list[Any], results: list[dict[str, Any] | None]) -> d
 
 
 def _named(items: list[Any]) -> tuple[set[uuid.UUID], set[str]]:
-    """The well-formed branch ids and the externalIds the raw items name."""
-    branch_texts = {i.get("branchId") for i in items if isinstance(i, dict)}
-    external_ids = {i.get("externalId") for i in items if isinstance(i, dict)}
-    branch_ids = set()
-    for text_id in branch_texts:
+    """The branch ids and externalIds the raw items name, where well-formed (validation refuses
+    the rest). Items are raw JSON here (or a GraphQL input's values): anything may be anywhere."""
+    branch_ids: set[uuid.UUID] = set()
+    external_ids: set[str] = set()
+    texts: set[str] = set()
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        branch_id, external_id = item.get("branchId"), item.get("externalId")
+        if isinstance(branch_id, uuid.UUID):
+            branch_ids.add(branch_id)
+        elif isinstance(branch_id, str):
+            texts.add(branch_id)
+        if isinstance(external_id, str):
+            external_ids.add(external_id)
+    for text_id in texts:  # a batch names a handful of branches: parse each once
         try:
             branch_ids.add(uuid.UUID(text_id))
-        except (TypeError, ValueError, AttributeError):
-            pass  # not an id: validation refuses the item
-    return branch_ids, {e for e in external_ids if isinstance(e, str)}
+        except ValueError:
+            pass
+    return branch_ids, external_ids
 
 
 async def _look_up(

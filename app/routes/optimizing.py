@@ -3,12 +3,11 @@ small runs, as a job on the worker otherwise (polled through `optimizationJob`).
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core import jobs, outbox
 from app.core.db import UnitOfWork
@@ -50,8 +49,12 @@ async def get_job(uow: UnitOfWork, job_id: Any) -> OptimizationJob:
 
 
 async def start_job(uow: UnitOfWork, job_id: uuid.UUID) -> bool:
-    """Mark a queued job running (its own transaction, so pollers see it); False if it is not queued."""
-    job = await uow.scalar(select(OptimizationJob).where(OptimizationJob.id == job_id).with_for_update())
+    """Mark a queued job running (its own transaction, so pollers see it); False if it is not queued.
+    A locked job is being started or run by another message for it (a sweep's re-send): skipped,
+    not waited for, so a duplicate never holds a worker for the length of someone else's solve."""
+    job = await uow.scalar(
+        select(OptimizationJob).where(OptimizationJob.id == job_id).with_for_update(skip_locked=True)
+    )
     if job is None or job.status != JobStatus.QUEUED:
         return False
     job.status, job.progress, job.updated_at = JobStatus.RUNNING.value, 10, utcnow()
@@ -69,11 +72,11 @@ async def run_job(uow: UnitOfWork, job_id: uuid.UUID) -> None:
     await _run(uow, job, await plan_setting(uow, data))
 
 
-async def resend_if_stale(uow: UnitOfWork, job_id: uuid.UUID, untouched_since: dt.datetime) -> bool:
-    """Hand a job whose message was lost to the workers again: still queued, untouched since
-    `untouched_since`. Its `updatedAt` moves, so the next sweep waits as long again; a duplicate
-    message is harmless, as only one run can move a job out of `queued`."""
-    job = await _stale(uow, job_id, JobStatus.QUEUED, untouched_since)
+async def resend_if_stale(uow: UnitOfWork, job_id: uuid.UUID, seconds: int) -> bool:
+    """Hand a job whose message was lost to the workers again: still queued and untouched for
+    `seconds`. Its `updatedAt` moves, so the next re-send waits as long again; a duplicate message
+    is harmless, as only one run can move a job out of `queued`."""
+    job = await _stale(uow, job_id, JobStatus.QUEUED, seconds)
     if job is None:
         return False
     job.updated_at = utcnow()
@@ -85,25 +88,30 @@ async def resend_if_stale(uow: UnitOfWork, job_id: uuid.UUID, untouched_since: d
     return True
 
 
-async def abandon_if_stale(uow: UnitOfWork, job_id: uuid.UUID, untouched_since: dt.datetime) -> bool:
+async def abandon_if_stale(uow: UnitOfWork, job_id: uuid.UUID, seconds: int) -> bool:
     """Fail a job whose worker died mid-run, so that pollers stop waiting: still running and
-    untouched since `untouched_since`. A live worker holds the job's row for its whole solve, so a
-    locked row is skipped rather than waited for."""
-    if await _stale(uow, job_id, JobStatus.RUNNING, untouched_since) is None:
+    untouched for `seconds`. A live worker holds the job's row for its whole solve, so a locked
+    row is skipped rather than waited for."""
+    if await _stale(uow, job_id, JobStatus.RUNNING, seconds) is None:
         return False
     await fail_job(uow, job_id, JobAbandoned())
     return True
 
 
 async def _stale(
-    uow: UnitOfWork, job_id: uuid.UUID, status: JobStatus, untouched_since: dt.datetime
+    uow: UnitOfWork, job_id: uuid.UUID, status: JobStatus, seconds: int
 ) -> OptimizationJob | None:
-    job = await uow.scalar(
-        select(OptimizationJob).where(OptimizationJob.id == job_id).with_for_update(skip_locked=True)
+    """The job, locked, if it has `status` and has not moved for `seconds` by the database's clock
+    (the one the sweep's listing used), and no one else holds it."""
+    return await uow.scalar(
+        select(OptimizationJob)
+        .where(
+            OptimizationJob.id == job_id,
+            OptimizationJob.status == status.value,
+            OptimizationJob.updated_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, seconds),
+        )
+        .with_for_update(skip_locked=True)
     )
-    if job is None or job.status != status or job.updated_at >= untouched_since:
-        return None
-    return job
 
 
 class JobAbandoned(DomainError):

@@ -80,3 +80,37 @@ def test_models_and_migrations_agree(scratch_url: str) -> None:
     finally:
         engine.dispose()
     assert diff == [], diff
+
+
+COMPANY = (
+    "insert into company (id, name, credits_balance, created_at, updated_at)"
+    " values (:c, 'C', 0, now(), now())"
+)
+HISTORY = (
+    "insert into change_history (id, company_id, resource_type, resource_id, action, source, actor_type,"
+    " actor_name, changes, at) values (gen_random_uuid(), :c, 'depot', gen_random_uuid(), :a, 'api',"
+    " 'token', 'n', cast(:ch as json), now())"
+)
+
+
+def test_downgrading_history_restores_the_list_form_of_creations(scratch_url: str) -> None:
+    """Since 0007 a creation's history entry is the created snapshot; below it, code reads lists."""
+    config = alembic_config(scratch_url)
+    command.upgrade(config, "0007")
+    engine = create_engine(scratch_url)
+    company, snapshot = uuid.uuid4(), '{"id": "x", "createdAt": "t", "name": "Depot A", "notes": null}'
+    changed = '[{"field": "name", "from": "A", "to": "B"}]'
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(COMPANY), {"c": company})
+            for action, changes in (("created", snapshot), ("updated", changed)):
+                conn.execute(text(HISTORY), {"c": company, "a": action, "ch": changes})
+        command.downgrade(config, "0006")
+        with engine.connect() as conn:
+            rows = dict(conn.execute(text("select action, changes from change_history")).all())
+    finally:
+        engine.dispose()
+    assert rows == {
+        "created": [{"field": "name", "from": None, "to": "Depot A"}],
+        "updated": [{"field": "name", "from": "A", "to": "B"}],
+    }

@@ -216,3 +216,20 @@ async def test_results_keep_input_order_across_chunks(client: httpx.AsyncClient,
     created = [r for r in results if r["status"] == "created"]
     assert all(r["data"]["externalId"] == items[r["index"]]["externalId"] for r in created)
     assert len(await events(tenant.id)) == len(created) == 250 - len(refused)
+
+
+async def test_items_of_any_shape_fail_alone(client: httpx.AsyncClient, factory: Factory) -> None:
+    """Whatever a raw item holds where an id belongs, only that item is refused."""
+    tenant = await factory.tenant()
+    branch = await factory.branch(tenant)
+    odd = [
+        _item(branch["id"], 0, externalId=["a"]),
+        _item(branch["id"], 1, branchId={"id": branch["id"]}),
+        _item(branch["id"], 2, branchId="not-a-uuid"),
+        _item(branch["id"], 3, externalId=7),
+    ]
+    response = await _bulk(client, tenant, [*odd, _item(branch["id"], 4)])
+    assert response.status_code == 200, response.text
+    results = response.json()["data"]
+    assert [r["status"] for r in results] == ["error"] * 4 + ["created"]
+    assert {r["error"]["code"] for r in results[:4]} == {"validation_error"}

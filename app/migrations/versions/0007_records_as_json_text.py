@@ -4,7 +4,8 @@ Neither document is ever searched inside: history is read back whole and an even
 sent whole. `json` keeps the text as written (and checks it is JSON) where `jsonb` decomposes every
 document on the way in, which was most of the cost of writing a bulk import's history and events.
 The outbox's `type` index served no query, and its `status` index becomes a partial index on the
-pending events the sweeper looks for.
+pending events the sweeper looks for. Since this revision a creation's history entry is the created
+snapshot (an object); the downgrade turns those back into lists of changes.
 
 Revision ID: 0007
 Revises: 0006
@@ -36,7 +37,19 @@ def upgrade() -> None:
     )
 
 
+# Back to one {field, from, to} per created value, the form earlier code reads.
+CREATIONS_AS_CHANGES = """
+UPDATE change_history SET changes = (
+    SELECT coalesce(json_agg(json_build_object('field', key, 'from', NULL, 'to', value)), '[]'::json)
+    FROM json_each(changes)
+    WHERE key NOT IN ('id', 'createdAt', 'updatedAt') AND json_typeof(value) <> 'null'
+)
+WHERE json_typeof(changes) = 'object'
+"""
+
+
 def downgrade() -> None:
+    op.execute(CREATIONS_AS_CHANGES)
     op.drop_index("ix_webhook_event_pending", table_name="webhook_event")
     op.create_index("ix_webhook_event_status", "webhook_event", ["status"])
     op.create_index("ix_webhook_event_type", "webhook_event", ["type"])
