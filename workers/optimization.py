@@ -15,6 +15,7 @@ from app.routes.optimizing import (
     OPTIMIZE_QUEUE,
     abandon_if_stale,
     fail_job,
+    record_progress,
     resend_if_stale,
     run_job,
     start_job,
@@ -34,9 +35,14 @@ async def optimize(company_id: str, job_id: str) -> None:
     async with unit_of_work(principal) as uow:
         if not await start_job(uow, uuid.UUID(job_id)):
             return
+
+    async def report(progress: int) -> None:
+        async with unit_of_work(principal) as progress_uow:
+            await record_progress(progress_uow, uuid.UUID(job_id), progress)
+
     try:
         async with unit_of_work(principal) as uow:
-            await run_job(uow, uuid.UUID(job_id))
+            await run_job(uow, uuid.UUID(job_id), report)
     except DomainError as error:
         async with unit_of_work(principal) as uow:
             await fail_job(uow, uuid.UUID(job_id), error)

@@ -3,11 +3,14 @@ small runs, as a job on the worker otherwise (polled through `optimizationJob`).
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.core import jobs, outbox
 from app.core.db import UnitOfWork
@@ -17,13 +20,16 @@ from app.core.repository import Repository
 from app.credits.service import credit_service
 from app.optimization import vrp
 from app.routes.models import OptimizationJob
-from app.routes.planning import Setting, plan_setting, route_start, solve, unassigned
+from app.routes.planning import Setting, plan_setting, route_start, solve, solve_seconds, unassigned
 from app.routes.schemas import JobStatus, OptimizationResultOut, PlanRoutes, RouteCreate
 from app.routes.service import route_service
 
 OPTIMIZE_ACTOR = "route.optimize"  # implemented in workers/optimization.py
 OPTIMIZE_QUEUE = "optimization"
 SYNC_MAX_MISSIONS = 50
+PROGRESS_EVERY_SECONDS = 1.0
+# Told a running job's progress, 0..100; records it in a transaction of its own.
+ProgressReport = Callable[[int], Awaitable[None]]
 
 
 async def auto_optimize(uow: UnitOfWork, data: PlanRoutes) -> OptimizationJob:
@@ -35,7 +41,8 @@ async def auto_optimize(uow: UnitOfWork, data: PlanRoutes) -> OptimizationJob:
     uow.add(job)
     await uow.flush()
     if len(setting.missions) <= SYNC_MAX_MISSIONS:
-        await _run(uow, job, setting)
+        solution, _ = await solve(setting)
+        await _save(uow, job, setting, solution)
         return job
     company_id = str(uow.company_id)
     uow.after_commit.append(
@@ -62,14 +69,48 @@ async def start_job(uow: UnitOfWork, job_id: uuid.UUID) -> bool:
     return True
 
 
-async def run_job(uow: UnitOfWork, job_id: uuid.UUID) -> None:
+async def run_job(uow: UnitOfWork, job_id: uuid.UUID, report: ProgressReport | None = None) -> None:
     """The worker's solve-and-save of a running job. A refusal (402, 409) fails the job: the caller
-    rolls the attempt back and records it with `fail_job`."""
-    job = await uow.scalar(select(OptimizationJob).where(OptimizationJob.id == job_id).with_for_update())
+    rolls the attempt back and records it with `fail_job`. The job's row is locked only to save it:
+    while the solver runs, `report` is given its progress to record in a transaction of its own,
+    so that pollers see it move."""
+    job = await uow.scalar(select(OptimizationJob).where(OptimizationJob.id == job_id))
     if job is None or job.status != JobStatus.RUNNING:
         return
-    data = PlanRoutes.model_validate(job.request, strict=False)
-    await _run(uow, job, await plan_setting(uow, data))
+    setting = await plan_setting(uow, PlanRoutes.model_validate(job.request, strict=False))
+    solution = await _solve_reporting(setting, report)
+    job = await uow.scalar(
+        select(OptimizationJob)
+        .where(OptimizationJob.id == job_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if job is None or job.status != JobStatus.RUNNING:
+        return  # given up on while it solved (a sweep took it for dead)
+    await _save(uow, job, setting, solution)
+
+
+async def record_progress(uow: UnitOfWork, job_id: uuid.UUID, progress: int) -> None:
+    await uow.execute(
+        update(OptimizationJob)
+        .where(OptimizationJob.id == job_id, OptimizationJob.status == JobStatus.RUNNING.value)
+        .values(progress=progress, updated_at=utcnow())
+    )
+
+
+async def _solve_reporting(setting: Setting, report: ProgressReport | None) -> vrp.Solution:
+    """Solve, telling `report` every PROGRESS_EVERY_SECONDS how far the search is: the solver uses
+    its whole time limit, so time spent is the honest measure. Progress runs from 10 (started) to
+    90 while solving; saving takes it to 100."""
+    solving = asyncio.ensure_future(solve(setting))
+    started, seconds = time.monotonic(), solve_seconds(setting)
+    while report is not None:
+        done, _ = await asyncio.wait({solving}, timeout=PROGRESS_EVERY_SECONDS)
+        if done:
+            break
+        await report(10 + int(80 * min(1.0, (time.monotonic() - started) / seconds)))
+    solution, _ = await solving
+    return solution
 
 
 async def resend_if_stale(uow: UnitOfWork, job_id: uuid.UUID, seconds: int) -> bool:
@@ -90,8 +131,9 @@ async def resend_if_stale(uow: UnitOfWork, job_id: uuid.UUID, seconds: int) -> b
 
 async def abandon_if_stale(uow: UnitOfWork, job_id: uuid.UUID, seconds: int) -> bool:
     """Fail a job whose worker died mid-run, so that pollers stop waiting: still running and
-    untouched for `seconds`. A live worker holds the job's row for its whole solve, so a locked
-    row is skipped rather than waited for."""
+    untouched for `seconds`. A live worker records its progress every second while it solves and
+    holds the job's row while it saves (a locked row is skipped, not waited for), so only a dead
+    one leaves a job untouched that long."""
     if await _stale(uow, job_id, JobStatus.RUNNING, seconds) is None:
         return False
     await fail_job(uow, job_id, JobAbandoned())
@@ -127,8 +169,7 @@ async def fail_job(uow: UnitOfWork, job_id: uuid.UUID, error: DomainError) -> No
     await uow.flush()
 
 
-async def _run(uow: UnitOfWork, job: OptimizationJob, setting: Setting) -> None:
-    solution, _ = await solve(setting)
+async def _save(uow: UnitOfWork, job: OptimizationJob, setting: Setting, solution: vrp.Solution) -> None:
     route_ids = await persist(uow, setting, solution)
     result = OptimizationResultOut(route_ids=route_ids, unassigned=unassigned(setting, solution))
     job.status, job.progress, job.updated_at = JobStatus.SUCCEEDED.value, 100, utcnow()

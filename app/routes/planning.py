@@ -141,11 +141,17 @@ def problem_of(setting: Setting, provider: MatrixProvider) -> vrp.Problem:
 async def solve(setting: Setting) -> tuple[vrp.Solution, MatrixProvider]:
     provider = default_provider()
     problem = problem_of(setting, provider)
-    # The solver holds the CPU for its whole time limit: off the event loop. Small runs stop
-    # sooner (the requested limit is a ceiling) so a preview of a few stops answers at once.
-    limit = min(setting.time_limit, 0.5 + 0.05 * len(setting.missions))
-    problem = vrp.Problem(problem.distances, problem.durations, problem.jobs, problem.vehicles, limit)
+    problem = vrp.Problem(
+        problem.distances, problem.durations, problem.jobs, problem.vehicles, solve_seconds(setting)
+    )
+    # The solver holds the CPU for its whole time limit: off the event loop.
     return await asyncio.to_thread(vrp.solve, problem), provider
+
+
+def solve_seconds(setting: Setting) -> float:
+    """How long the solver searches: small runs stop sooner (the requested limit is a ceiling), so
+    a preview of a few stops answers at once."""
+    return min(setting.time_limit, 0.5 + 0.05 * len(setting.missions))
 
 
 def to_plan(setting: Setting, solution: vrp.Solution, provider: MatrixProvider) -> list[PlannedRouteOut]:

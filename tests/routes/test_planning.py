@@ -4,6 +4,7 @@ manual routes are saved (credits once per mission, events), synchronously or on 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
@@ -359,3 +360,44 @@ class TestJobsLeftBehind:
         assert job["status"] == "FAILED" and job["error"]["code"] == "internal_error"
         assert "start it again" in job["error"]["message"]
         assert await _route_count(tenant) == 0 and await credits(client, tenant) == 10
+
+
+async def test_progress_is_recorded_while_the_solver_runs(
+    client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pollers see a running job's progress move, recorded in transactions of its own while the
+    solver searches, then 100 once it is saved."""
+    monkeypatch.setattr(optimizing, "SYNC_MAX_MISSIONS", 2)
+    monkeypatch.setattr(optimizing, "PROGRESS_EVERY_SECONDS", 0.1)
+    tenant = await factory.tenant(credits=10)
+    s = await _setup(factory, tenant)
+    body = {"branchId": s["branch"]["id"], "date": DAY, "timeLimitSeconds": 1}
+    job_id = uuid.UUID((await _post(client, tenant, "/routes/auto-optimize", body)).json()["data"]["jobId"])
+    solve = optimizing.solve
+
+    async def slow_solve(setting: Any) -> Any:
+        await asyncio.sleep(0.6)  # a search long enough to be watched
+        return await solve(setting)
+
+    monkeypatch.setattr(optimizing, "solve", slow_solve)
+    monkeypatch.setattr(optimizing, "solve_seconds", lambda setting: 0.6)
+    principal = Principal.system(tenant.id)
+    recorded: list[int] = []
+
+    async def record(progress: int) -> None:
+        async with unit_of_work(principal) as uow:
+            await optimizing.record_progress(uow, job_id, progress)
+
+    async def report(progress: int) -> None:
+        # Bounded: were the job's row locked while it solves, this would wait for ever.
+        await asyncio.wait_for(record(progress), timeout=5)
+        recorded.append((await _poll(client, tenant, str(job_id), limit=0))["progress"])
+
+    async with unit_of_work(principal) as uow:
+        assert await optimizing.start_job(uow, job_id)
+    async with unit_of_work(principal) as uow:
+        await optimizing.run_job(uow, job_id, report)
+    done = await _poll(client, tenant, str(job_id), limit=0)
+    assert done["status"] == "SUCCEEDED" and done["progress"] == 100
+    assert len(recorded) >= 3 and recorded == sorted(recorded), recorded
+    assert all(10 < p <= 90 for p in recorded), recorded
