@@ -122,7 +122,9 @@ def run_real(server: Server, token: str, batches: list[list[dict[str, Any]]]) ->
 
 
 def copy_records(company_id: str, bodies: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """The mission rows the real path writes, column for column (proof code hashed the same way)."""
+    """The mission rows the real path writes, column for column (proof code hashed the same way,
+    ids made the same way)."""
+    from app.core.models import new_id
     from app.missions import proof
     from app.missions.models import Mission
 
@@ -130,7 +132,7 @@ def copy_records(company_id: str, bodies: list[dict[str, Any]]) -> list[tuple[An
     now = dt.datetime.now(dt.UTC)
     records = []
     for body in bodies:
-        mission_id = uuid.uuid4()
+        mission_id = new_id()
         code = proof.new_code()
         row: dict[str, Any] = {
             "id": mission_id, "company_id": uuid.UUID(company_id), "created_at": now, "updated_at": now,
@@ -158,7 +160,8 @@ def side_records(company_id: str, missions: list[tuple[Any, ...]]) -> dict[str, 
     import json
 
     from app.core.history import ChangeRecord
-    from app.core.outbox import WebhookEvent
+    from app.core.models import new_id
+    from app.core.outbox import WebhookEvent, new_event_id
     from app.missions.models import Mission
 
     columns = [c.name for c in Mission.__table__.columns]  # type: ignore[attr-defined]
@@ -168,9 +171,9 @@ def side_records(company_id: str, missions: list[tuple[Any, ...]]) -> dict[str, 
         doc = {k: (str(v) if v is not None and not isinstance(v, int | float | bool) else v)
                for k, v in zip(columns, record, strict=True) if k != "proof_code_hash"}  # fmt: skip
         changes = json.dumps(doc)  # a creation's history entry is the created snapshot
-        history.append((uuid.uuid4(), company, "mission", record[0], "created", "api", "token", None, "bench",
+        history.append((new_id(), company, "mission", record[0], "created", "api", "token", None, "bench",
                         changes, now))  # fmt: skip
-        event_id = "evt_" + uuid.uuid4().hex
+        event_id = new_event_id()
         payload = json.dumps({"id": event_id, "type": "mission.created", "data": doc})
         events.append((event_id, company, "mission.created", "mission", record[0], payload, now, "pending"))
     order = {
@@ -237,7 +240,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--batches", type=int, default=10, help="bulk requests per round (default 10)")
     parser.add_argument("--size", type=int, default=1000, help="missions per request, 1..1000 (default 1000)")
-    parser.add_argument("--rounds", type=int, default=3, help="real/COPY alternations, medians reported (default 3)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="real/COPY alternations, medians reported (default 3)"
+    )
     args = parser.parse_args()
     if not 1 <= args.size <= 1000 or args.batches < 1 or args.rounds < 1:
         parser.error("--size must be 1..1000, --batches and --rounds positive")

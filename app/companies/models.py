@@ -6,13 +6,13 @@ import uuid
 from sqlalchemy import DateTime, Index, text
 from sqlmodel import Field, SQLModel
 
-from app.core.models import TenantColumns, utcnow
+from app.core.models import TenantColumns, new_id, utcnow
 
 
 class Company(SQLModel, table=True):
     __tablename__ = "company"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     name: str = Field(max_length=200)
     # Running balance of the credit ledger, kept on the row so a conditional UPDATE can charge it
     # atomically: two concurrent requests can never overspend.

@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core import jsonutil
 from app.core.db import UnitOfWork
-from app.core.models import utcnow
+from app.core.models import new_id, utcnow
 
 # Bookkeeping fields that change with every write and tell a reader nothing.
 _IGNORED_FIELDS = frozenset({"updatedAt", "createdAt"})
@@ -25,7 +25,7 @@ class ChangeRecord(SQLModel, table=True):
         Index("ix_change_history_resource", "company_id", "resource_type", "resource_id", "at"),
     )
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     company_id: uuid.UUID = Field(foreign_key="company.id", ondelete="CASCADE")
     resource_type: str = Field(max_length=64)
     resource_id: uuid.UUID

@@ -7,14 +7,22 @@ import uuid
 
 from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
+from uuid_utils.compat import uuid7
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def new_id() -> uuid.UUID:
+    """A record id that sorts by creation time (UUIDv7): new rows land at the right edge of their
+    indexes rather than on random pages, which keeps writing to large tables cheap (fewer pages
+    touched, fewer full-page images in the WAL after each checkpoint)."""
+    return uuid7()
+
+
 class TenantColumns(SQLModel):
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     company_id: uuid.UUID = Field(foreign_key="company.id", index=True, ondelete="CASCADE")
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]

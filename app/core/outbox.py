@@ -4,7 +4,6 @@ so a committed change always has its event and a rolled-back one never does. Del
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import uuid
 from functools import partial
 from typing import Any
@@ -14,7 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core import jobs, jsonutil
 from app.core.db import UnitOfWork
-from app.core.models import utcnow
+from app.core.models import new_id, utcnow
 
 EVENT_TYPES = frozenset(
     {
@@ -53,7 +52,7 @@ class WebhookEvent(SQLModel, table=True):
 
 
 def new_event_id() -> str:
-    return "evt_" + secrets.token_hex(16)
+    return "evt_" + new_id().hex
 
 
 async def record_event(

@@ -7,7 +7,6 @@ with its proof code added, its item of the answer."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Callable, Iterable
 from functools import cache
 from operator import itemgetter
@@ -19,6 +18,7 @@ from sqlalchemy.dialects import postgresql
 
 from app.core import jsonutil
 from app.core.db import UnitOfWork
+from app.core.models import new_id
 from app.missions import proof
 from app.missions.models import Mission
 from app.missions.schemas import PROOF_COLUMNS, MissionCreate, MissionOut, ProofOut
@@ -99,7 +99,7 @@ class Preparation:
         """Adds the chunk's rows to `rows` and answers to `results`; returns its snapshots."""
         codes: list[str | None] = []
         for index, mission in chunk:
-            mission_id = uuid.uuid4()
+            mission_id = new_id()
             code = next(self.codes) if mission.proof_required else None
             # The validated fields themselves: a flat model's dump is a copy of its __dict__.
             row = {**mission.__dict__, "id": mission_id}
@@ -167,6 +167,7 @@ def arguments(
         *(shared[name] for name in SHARED_COLUMNS),
         [snapshot.decode() for snapshot in snapshots],
         event_ids,
+        [new_id() for _ in rows],
         uow.source.value,
         principal.actor_type.value,
         principal.actor_id,
@@ -188,8 +189,8 @@ def import_statement() -> str:
     arrays = ", ".join(f"${i}::{types[name]}[]" for i, name in enumerate(ROW_COLUMNS, start=1))
     constants = ", ".join(f"${i}::{types[name]}" for i, name in enumerate(SHARED_COLUMNS, start=n + 1))
     p = n + len(SHARED_COLUMNS)  # the parameters after the mission columns, named:
-    snapshots, event_ids, source, actor_type, actor_id, actor_name, timestamp = (
-        f"${i}" for i in range(p + 1, p + 8)
+    snapshots, event_ids, history_ids, source, actor_type, actor_id, actor_name, timestamp = (
+        f"${i}" for i in range(p + 1, p + 9)
     )
     company, now = f"${n + 1}", f"${n + 2}"
     ids = f"${ROW_COLUMNS.index('id') + 1}"
@@ -200,14 +201,14 @@ WITH inserted AS (
     ON CONFLICT ON CONSTRAINT uq_mission_external_id DO NOTHING
     RETURNING id
 ), created AS (
-    SELECT c.* FROM unnest({ids}::uuid[], {snapshots}::json[], {event_ids}::text[])
-        AS c(mission_id, snapshot, event_id)
+    SELECT c.* FROM unnest({ids}::uuid[], {snapshots}::json[], {event_ids}::text[], {history_ids}::uuid[])
+        AS c(mission_id, snapshot, event_id, history_id)
     JOIN inserted ON inserted.id = c.mission_id
 ), history AS (
     INSERT INTO change_history
         (id, company_id, resource_type, resource_id, action, source, actor_type, actor_id, actor_name,
          changes, at)
-    SELECT gen_random_uuid(), {company}::uuid, 'mission', mission_id, 'created', {source}::text,
+    SELECT history_id, {company}::uuid, 'mission', mission_id, 'created', {source}::text,
            {actor_type}::text, {actor_id}::uuid, {actor_name}::text, snapshot, {now}::timestamptz
     FROM created
 ), events AS (

@@ -13,7 +13,7 @@ from app.branches.service import register_branch_dependant
 from app.core import history, outbox
 from app.core.db import UnitOfWork
 from app.core.errors import Conflict, InsufficientScope, ValidationFailed
-from app.core.models import utcnow
+from app.core.models import new_id, utcnow
 from app.core.pagination import Page, decode_cursor, encode_cursor
 from app.core.principal import ActorType
 from app.core.repository import Repository, branch_and_day_filters
@@ -101,7 +101,7 @@ class MissionService(ResourceService[Mission]):
     async def create(self, uow: UnitOfWork, data: MissionCreate, **extra: Any) -> CreatedMission:  # type: ignore[override]
         """A new unassigned mission; one needing proof gets its 5-digit code, revealed only here."""
         branch = await self.branches.reference(uow, data.branch_id, "branchId")
-        mission_id = uuid.uuid4()
+        mission_id = new_id()
         code = proof.new_code() if data.proof_required else None
         values = {**data.model_dump(), **extra}
         sent_to = data.customer_phone or data.customer_email
