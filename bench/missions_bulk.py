@@ -274,8 +274,12 @@ def main() -> int:
     try:
         server.start()
         server.wait_ready({"Authorization": f"Bearer {token}"}, "?limit=1")
-        # Warm-up: one small request so imports and the connection pool are not measured.
-        run_real(server, token, [[mission_body(branch_id, "warm", n) for n in range(10)]])
+        # Warm-up, so that start-up is not measured: imports, and on each pooled connection (the pool
+        # hands them out in turn) its first use and its prepared statements.
+        from app.settings import get_settings
+
+        warm = [mission_body(branch_id, "warm", n) for n in range(100 * get_settings().db_pool_size)]
+        run_real(server, token, [warm[i : i + 100] for i in range(0, len(warm), 100)])
         print(f"real: {server.url} (rest_compat.asgi:app via bench/real_app.py), single uvicorn worker")
         print(f"load: {args.batches} sequential POST /api/v1/missions/bulk of {args.size} missions per round")
         print("each timed phase starts vacuumed, analysed and checkpointed; autovacuum is off")
