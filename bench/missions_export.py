@@ -14,12 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import atexit
-import os
-import shutil
-import signal
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -27,7 +22,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from branches_list import Server, bootstrap  # noqa: E402
+from branches_list import Server, bootstrap, real_server, scratch_dir  # noqa: E402
 from missions_bulk import copy_records, mission_body, run_copy, seed  # noqa: E402
 
 TARGET_GROWTH_MB = 100.0
@@ -105,15 +100,10 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
-
 
 def main() -> int:
     args = parse_args()
-    signal.signal(signal.SIGTERM, _terminate)
-    data_dir = Path(tempfile.mkdtemp(prefix="rouptimize-bench-"))
-    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
+    data_dir = scratch_dir()
     print(f"services: embedded PostgreSQL + Redis in {data_dir}")
     services = bootstrap(data_dir)
     company_id, branch_id, token = asyncio.run(seed())
@@ -124,12 +114,7 @@ def main() -> int:
     del records
     print(f"seeded {args.rows:,} missions in {time.monotonic() - started:.1f}s")
 
-    env = {
-        **os.environ, **services.env(), "PYTHONUNBUFFERED": "1",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH.parent), os.environ.get("PYTHONPATH")])),
-        "RATE_LIMIT_PER_SECOND": "1000000000", "RATE_LIMIT_BURST": "1000000000",
-    }  # fmt: skip
-    server = Server("real", ["--app-dir", str(BENCH), "real_app:app"], env, data_dir / "real.log")
+    server = real_server(services, data_dir)
     formats = ["csv", "json"] if args.format == "both" else [args.format]
     failed = False
     try:
