@@ -263,15 +263,7 @@ class TestAutoOptimizeOnTheWorker:
     async def test_big_run_is_queued_and_done_by_the_worker(
         self, client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(optimizing, "SYNC_MAX_MISSIONS", 2)
-        tenant = await factory.tenant(credits=10)
-        s = await _setup(factory, tenant)
-        response = await _post(
-            client,
-            tenant,
-            "/routes/auto-optimize",
-            {"branchId": s["branch"]["id"], "date": DAY, "timeLimitSeconds": 1},
-        )
+        tenant, response = await _queue_job(client, factory, monkeypatch, credits=10)
         job = response.json()["data"]
         assert response.status_code == 200 and job["status"] == "queued" and job["result"] is None
         done = await _poll(client, tenant, job["jobId"])
@@ -282,19 +274,23 @@ class TestAutoOptimizeOnTheWorker:
     async def test_failure_is_reported_on_the_job(
         self, client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(optimizing, "SYNC_MAX_MISSIONS", 2)
-        tenant = await factory.tenant(credits=3)
-        s = await _setup(factory, tenant)
-        response = await _post(
-            client,
-            tenant,
-            "/routes/auto-optimize",
-            {"branchId": s["branch"]["id"], "date": DAY, "timeLimitSeconds": 1},
-        )
+        tenant, response = await _queue_job(client, factory, monkeypatch, credits=3)
         done = await _poll(client, tenant, response.json()["data"]["jobId"])
         assert done["status"] == "FAILED"
         assert done["error"]["code"] == "insufficient_credits"
         assert await _route_count(tenant) == 0 and await credits(client, tenant) == 3
+
+
+async def _queue_job(
+    client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch, credits: int
+) -> tuple[Tenant, httpx.Response]:
+    """An auto-optimize run too big to solve in its request (the limit lowered to 2 missions), so
+    it is queued for the worker: the tenant and the answer."""
+    monkeypatch.setattr(optimizing, "SYNC_MAX_MISSIONS", 2)
+    tenant = await factory.tenant(credits=credits)
+    s = await _setup(factory, tenant)
+    body = {"branchId": s["branch"]["id"], "date": DAY, "timeLimitSeconds": 1}
+    return tenant, await _post(client, tenant, "/routes/auto-optimize", body)
 
 
 async def _poll(client: httpx.AsyncClient, tenant: Tenant, job_id: str, limit: float = 60) -> dict[str, Any]:
@@ -318,12 +314,8 @@ class TestJobsLeftBehind:
     async def _queued_job(
         self, client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
     ) -> tuple[Tenant, str]:
-        monkeypatch.setattr(optimizing, "SYNC_MAX_MISSIONS", 2)
-        tenant = await factory.tenant(credits=10)
-        s = await _setup(factory, tenant)
         # No broker in this process: the job's message is lost, as if Redis was away at commit.
-        body = {"branchId": s["branch"]["id"], "date": DAY, "timeLimitSeconds": 1}
-        response = await _post(client, tenant, "/routes/auto-optimize", body)
+        tenant, response = await _queue_job(client, factory, monkeypatch, credits=10)
         assert response.json()["data"]["status"] == "queued"
         return tenant, response.json()["data"]["jobId"]
 
@@ -367,12 +359,9 @@ async def test_progress_is_recorded_while_the_solver_runs(
 ) -> None:
     """Pollers see a running job's progress move, recorded in transactions of its own while the
     solver searches, then 100 once it is saved."""
-    monkeypatch.setattr(optimizing, "SYNC_MAX_MISSIONS", 2)
     monkeypatch.setattr(optimizing, "PROGRESS_EVERY_SECONDS", 0.1)
-    tenant = await factory.tenant(credits=10)
-    s = await _setup(factory, tenant)
-    body = {"branchId": s["branch"]["id"], "date": DAY, "timeLimitSeconds": 1}
-    job_id = uuid.UUID((await _post(client, tenant, "/routes/auto-optimize", body)).json()["data"]["jobId"])
+    tenant, response = await _queue_job(client, factory, monkeypatch, credits=10)
+    job_id = uuid.UUID(response.json()["data"]["jobId"])
     solve = optimizing.solve
 
     async def slow_solve(setting: Any) -> Any:
