@@ -63,22 +63,26 @@ def count_if(condition: ColumnElement[bool]) -> Any:
     return func.count().filter(condition)
 
 
+def period_scope(
+    model: Any, uow: UnitOfWork, date_from: dt.date, date_to: dt.date, branch_id: uuid.UUID | None
+) -> list[Any]:
+    """The company's dated records of `model` (missions, routes) in the period, of one branch if given."""
+    where = [model.company_id == uow.company_id, model.date.between(date_from, date_to)]
+    if branch_id is not None:
+        where.append(model.branch_id == branch_id)
+    return where
+
+
 def mission_scope(
     uow: UnitOfWork, date_from: dt.date, date_to: dt.date, branch_id: uuid.UUID | None
 ) -> list[Any]:
-    where = [Mission.company_id == uow.company_id, Mission.date.between(date_from, date_to)]
-    if branch_id is not None:
-        where.append(Mission.branch_id == branch_id)
-    return where
+    return period_scope(Mission, uow, date_from, date_to, branch_id)
 
 
 def route_scope(
     uow: UnitOfWork, date_from: dt.date, date_to: dt.date, branch_id: uuid.UUID | None
 ) -> list[Any]:
-    where = [Route.company_id == uow.company_id, Route.date.between(date_from, date_to)]
-    if branch_id is not None:
-        where.append(Route.branch_id == branch_id)
-    return where
+    return period_scope(Route, uow, date_from, date_to, branch_id)
 
 
 def _with_branch(statement: Select[Any]) -> Select[Any]:
