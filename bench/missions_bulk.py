@@ -244,7 +244,6 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-
 def main() -> int:
     args = parse_args()
     data_dir = scratch_dir()

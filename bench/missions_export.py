@@ -100,7 +100,6 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-
 def main() -> int:
     args = parse_args()
     data_dir = scratch_dir()
