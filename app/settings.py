@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # a solve is limited to 30 s).
     optimization_resend_after_seconds: int = Field(default=120, ge=1)
     optimization_abandon_after_seconds: int = Field(default=600, ge=60)
+    # Runs the whole deployment this far ahead of (or behind) the machine's clock, to try it on
+    # another day: every rule that reads "now" reads the shifted clock (app/core/clock.py).
+    clock_offset_seconds: float = 0.0
 
     @property
     def is_production(self) -> bool:
@@ -74,6 +77,10 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"production requires {', '.join(s.upper() for s in missing)}")
+            if self.clock_offset_seconds:
+                raise ValueError(
+                    "CLOCK_OFFSET_SECONDS is for trying a deployment on another day, not production"
+                )
         return self
 
     def secret(self, name: Literal["token_hash_secret", "session_secret", "webhook_signing_secret"]) -> bytes:

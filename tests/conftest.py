@@ -6,6 +6,7 @@ truncating and row-level security keeps them apart."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -21,6 +22,12 @@ import pytest
 _DATA_DIR = Path(tempfile.mkdtemp(prefix="rouptimize-test-"))
 os.environ.setdefault("ROUPTIMIZE_DATA_DIR", str(_DATA_DIR))
 os.environ.setdefault("ENVIRONMENT", "test")
+# `TEST_TODAY=2030-06-15 make test` runs the whole suite (API, worker and the tests' own dates) as if
+# it were that day, through the application clock's offset, which the worker process inherits.
+if _today := os.environ.get("TEST_TODAY"):
+    _now = dt.datetime.now(dt.UTC)
+    _then = dt.datetime.combine(dt.date.fromisoformat(_today), _now.timetz())
+    os.environ["CLOCK_OFFSET_SECONDS"] = str((_then - _now).total_seconds())
 
 from app.core import db, jobs  # noqa: E402
 from app.core.embedded import ensure_services  # noqa: E402

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import text
 
+from app.core.clock import utcnow
 from app.core.db import UnitOfWork, unit_of_work
 from app.core.logging import get_logger
 from app.core.principal import Principal
@@ -20,9 +23,8 @@ async def expire_idempotency_keys_older_than(uow: UnitOfWork, hours: int) -> int
     `expire_idempotency_keys` is SECURITY DEFINER, so the application role reaches every company's
     keys through it without a company bound and without BYPASSRLS.
     """
-    deleted = await uow.scalar(
-        text("select expire_idempotency_keys(make_interval(hours => :hours))"), {"hours": hours}
-    )
+    cutoff = utcnow() - dt.timedelta(hours=hours)
+    deleted = await uow.scalar(text("select expire_idempotency_keys(:cutoff)"), {"cutoff": cutoff})
     return int(deleted or 0)
 
 

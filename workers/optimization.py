@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from sqlalchemy import text
 
+from app.core.clock import utcnow
 from app.core.db import unit_of_work
 from app.core.errors import DomainError
 from app.core.logging import get_logger
@@ -67,14 +69,15 @@ async def sweep_stale_jobs(limit: int = 100) -> tuple[int, int]:
     settings = get_settings()
     queued_for = settings.optimization_resend_after_seconds
     running_for = settings.optimization_abandon_after_seconds
+    queued_before = utcnow() - dt.timedelta(seconds=queued_for)
+    running_before = utcnow() - dt.timedelta(seconds=running_for)
     async with unit_of_work(Principal.system(None)) as uow:
         rows = (
             await uow.execute(
                 text(
-                    "select id, company_id, status from stale_optimization_jobs("
-                    "make_interval(secs => :q), make_interval(secs => :r), :n)"
+                    "select id, company_id, status from stale_optimization_jobs(:queued, :running, :n)"
                 ),
-                {"q": queued_for, "r": running_for, "n": limit},
+                {"queued": queued_before, "running": running_before, "n": limit},
             )
         ).all()
     resent = abandoned = 0

@@ -3,12 +3,14 @@ backoff (one delivery row per attempt), and sweep up events whose fan-out never 
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import uuid
 
 from sqlalchemy import text
 
 from app.core import jobs
+from app.core.clock import utcnow
 from app.core.db import unit_of_work
 from app.core.logging import get_logger
 from app.core.outbox import DISPATCH_ACTOR, DISPATCH_MANY_ACTOR, QUEUE
@@ -80,8 +82,8 @@ async def resend_pending(page: int = SWEEP_PAGE, budget_seconds: float = SWEEP_B
         async with unit_of_work(Principal.system(None)) as uow:
             rows = (
                 await uow.execute(
-                    text("select id, company_id from pending_webhook_events(make_interval(secs => :s), :n)"),
-                    {"s": older_than, "n": page},
+                    text("select id, company_id from pending_webhook_events(:before, :n)"),
+                    {"before": utcnow() - dt.timedelta(seconds=older_than), "n": page},
                 )
             ).all()
         fresh = [row for row in rows if row.id not in seen]

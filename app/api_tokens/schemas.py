@@ -5,6 +5,7 @@ import uuid
 
 from pydantic import field_validator
 
+from app.core import clock
 from app.core.principal import Preset
 from app.core.schemas import InputModel, Name, OutModel
 
@@ -21,7 +22,7 @@ class ApiTokenCreate(InputModel):
             return None
         if value.tzinfo is None:
             raise ValueError("must carry a time zone, e.g. 2026-12-31T00:00:00Z")
-        if value <= dt.datetime.now(dt.UTC):
+        if value <= clock.utcnow():
             raise ValueError("must be in the future")
         return value
 

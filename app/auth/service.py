@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 from app.auth.schemas import LoginInput
 from app.companies.models import WebUser
 from app.companies.service import company_service
+from app.core.clock import utcnow
 from app.core.db import UnitOfWork
 from app.core.errors import Unauthorized
 from app.core.principal import PRESET_SCOPES, ROLE_SCOPES, ActorType, Preset, Principal, Source
@@ -49,8 +50,9 @@ class AuthService:
         # Every integration request starts here, so it skips SQLAlchemy's statement machinery.
         connection = await uow.driver_connection()
         row = await connection.fetchrow(
-            "select id, company_id, name, preset, prefix, expires_at from auth_api_token($1)",
+            "select id, company_id, name, preset, prefix, expires_at from auth_api_token($1, $2)",
             hash_api_token(raw),
+            utcnow(),
         )
         if row is None:
             raise Unauthorized("The token is unknown, revoked or expired.")

@@ -6,7 +6,8 @@ import uuid
 from sqlalchemy import DateTime, Index, text
 from sqlmodel import Field, SQLModel
 
-from app.core.models import TenantColumns, new_id, utcnow
+from app.core.clock import utcnow
+from app.core.models import TenantColumns, new_id
 
 
 class Company(SQLModel, table=True):

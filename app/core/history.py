@@ -10,8 +10,9 @@ from sqlalchemy import JSON, Column, DateTime, Index
 from sqlmodel import Field, SQLModel
 
 from app.core import jsonutil
+from app.core.clock import utcnow
 from app.core.db import UnitOfWork
-from app.core.models import new_id, utcnow
+from app.core.models import new_id
 
 # Bookkeeping fields that change with every write and tell a reader nothing.
 _IGNORED_FIELDS = frozenset({"updatedAt", "createdAt"})

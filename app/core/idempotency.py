@@ -20,9 +20,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from app.core import jsonutil
+from app.core.clock import utcnow
 from app.core.db import UnitOfWork
 from app.core.errors import IdempotencyKeyInUse, IdempotencyKeyReused, ValidationFailed
-from app.core.models import utcnow
 from app.core.security import seal, unseal
 
 _KEY = re.compile(r"^[\x20-\x7e]{1,255}$")

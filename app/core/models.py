@@ -9,9 +9,7 @@ from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 from uuid_utils.compat import uuid7
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from app.core.clock import utcnow
 
 
 def new_id() -> uuid.UUID:

@@ -12,8 +12,9 @@ from sqlalchemy import JSON, Column, DateTime, Index, String, text
 from sqlmodel import Field, SQLModel
 
 from app.core import jobs, jsonutil
+from app.core.clock import utcnow
 from app.core.db import UnitOfWork
-from app.core.models import new_id, utcnow
+from app.core.models import new_id
 
 EVENT_TYPES = frozenset(
     {

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from app.core import clock
 from app.settings import get_settings
 
 # KEYS[1] bucket; ARGV: rate/s, burst, now (s, float). Returns {allowed, remaining, retry_after_ms}.
@@ -58,7 +58,7 @@ class RateLimiter:
         settings = get_settings()
         rate, burst = settings.rate_limit_per_second, settings.rate_limit_burst
         allowed, remaining, retry_ms = await self.script(
-            keys=[f"ratelimit:{bucket}"], args=[rate, burst, time.time()]
+            keys=[f"ratelimit:{bucket}"], args=[rate, burst, clock.timestamp()]
         )
         refill = math.ceil((burst - int(remaining)) / rate) if rate > 0 else 0
         return Verdict(

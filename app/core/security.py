@@ -15,11 +15,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet
 
+from app.core import clock
 from app.settings import get_settings
 
 _hasher = PasswordHasher()
 # A valid hash to verify against when the email is unknown, so both paths cost the same.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+_BY_OUR_CLOCK = {"require": ["exp"], "verify_exp": False, "verify_iat": False, "verify_nbf": False}
 
 
 def new_api_token() -> str:
@@ -43,17 +45,25 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def sign_session(claims: dict[str, Any], ttl_seconds: int) -> tuple[str, dt.datetime]:
-    expires_at = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=ttl_seconds)
-    payload = {**claims, "exp": expires_at, "iat": dt.datetime.now(dt.UTC)}
+    now = clock.utcnow()
+    expires_at = now.replace(microsecond=0) + dt.timedelta(seconds=ttl_seconds)
+    payload = {**claims, "exp": expires_at, "iat": now}
     token = jwt.encode(payload, get_settings().secret("session_secret"), algorithm="HS256")
     return token, expires_at
 
 
 def read_session(token: str) -> dict[str, Any] | None:
+    # Expiry is checked against the application's clock, not PyJWT's reading of the machine's.
     try:
-        return jwt.decode(token, get_settings().secret("session_secret"), algorithms=["HS256"])  # type: ignore[no-any-return]
+        claims: dict[str, Any] = jwt.decode(
+            token, get_settings().secret("session_secret"), algorithms=["HS256"], options=_BY_OUR_CLOCK
+        )
     except jwt.PyJWTError:
         return None
+    expires = claims.get("exp")
+    if not isinstance(expires, int | float) or expires <= clock.timestamp():
+        return None
+    return claims
 
 
 def _fernet() -> Fernet:

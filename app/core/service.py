@@ -12,9 +12,9 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import IntegrityError
 
 from app.core import history, outbox
+from app.core.clock import utcnow
 from app.core.db import UnitOfWork
 from app.core.errors import Conflict
-from app.core.models import utcnow
 from app.core.pagination import Page
 from app.core.repository import Repository
 from app.core.schemas import InputModel, ListQuery, OutModel, UpdateModel, to_public

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.core import clock
 from app.core.db import UnitOfWork
 from app.core.pagination import Page
 from app.dashboard import repository as repo
@@ -36,7 +37,7 @@ class DashboardService:
         zone all its branches share, else (branches in several zones, or none) in UTC."""
         zones = await repo.timezones(uow, branch_id)
         zone = ZoneInfo(zones[0]) if len(zones) == 1 else dt.UTC
-        return dt.datetime.now(zone).date()
+        return clock.today(zone)
 
     async def _branch(self, uow: UnitOfWork, branch_id: uuid.UUID | None) -> None:
         if branch_id is not None:

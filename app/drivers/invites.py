@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import delete, text
 
 from app.core import history
+from app.core.clock import utcnow
 from app.core.db import UnitOfWork
 from app.core.errors import Conflict, Unauthorized, ValidationFailed
-from app.core.models import utcnow
 from app.core.principal import Principal
 from app.core.repository import Repository
 from app.core.security import hash_api_token, hash_password

@@ -12,10 +12,10 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from app.core import jsonutil
+from app.core.clock import utcnow
 from app.core.db import UnitOfWork
 from app.core.envelope import validation_failed
 from app.core.errors import Conflict, DomainError, PayloadTooLarge, ValidationFailed
-from app.core.models import utcnow
 from app.core.outbox import announce, new_event_id
 from app.core.pipeline import StatementPipeline
 from app.missions import bulk_rows

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core import history, outbox
+from app.core.clock import utcnow
 from app.core.db import UnitOfWork
-from app.core.models import utcnow
 from app.core.schemas import to_public
 from app.missions.models import Mission, MissionExecution
 from app.missions.schemas import MissionOut

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from app.core.clock import utcnow
 from app.core.db import UnitOfWork
 from app.core.errors import ValidationFailed
-from app.core.models import utcnow
 from app.credits.service import credit_service
 from app.missions import events
 from app.missions.models import Mission

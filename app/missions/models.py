@@ -9,7 +9,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import column_property
 from sqlmodel import Field
 
-from app.core.models import TenantColumns, utcnow
+from app.core.clock import utcnow
+from app.core.models import TenantColumns
 from app.routes.models import Route
 
 

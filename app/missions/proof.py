@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 
 from app.core import history
+from app.core.clock import utcnow
 from app.core.db import UnitOfWork
 from app.core.errors import (
     Conflict,
@@ -24,7 +25,6 @@ from app.core.errors import (
     ProofAttemptsExhausted,
     ProofCodeExpired,
 )
-from app.core.models import utcnow
 from app.missions import lifecycle
 from app.missions.models import Mission
 from app.missions.schemas import MissionStatus as S

@@ -11,9 +11,10 @@ from sqlalchemy import and_, or_, select
 from app.branches.models import Branch
 from app.branches.service import register_branch_dependant
 from app.core import history, outbox
+from app.core.clock import utcnow
 from app.core.db import UnitOfWork
 from app.core.errors import Conflict, InsufficientScope, ValidationFailed
-from app.core.models import new_id, utcnow
+from app.core.models import new_id
 from app.core.pagination import Page, decode_cursor, encode_cursor
 from app.core.principal import ActorType
 from app.core.repository import Repository, branch_and_day_filters

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.core.clock import utcnow
 from app.core.db import UnitOfWork
-from app.core.models import utcnow
 from app.core.pagination import Page
 from app.core.repository import Repository
 from app.drivers.models import Driver

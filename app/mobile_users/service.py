@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from app.core.clock import utcnow
 from app.core.db import UnitOfWork
 from app.core.errors import Conflict, InsufficientScope, Unauthorized, ValidationFailed
-from app.core.models import utcnow
 from app.core.principal import ActorType, Principal, Scope
 from app.core.schemas import ListQuery
 from app.core.security import sign_session, verify_password

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from app.branches.models import Branch
 from app.core import history, outbox
+from app.core.clock import utcnow
 from app.core.db import UnitOfWork
 from app.core.errors import Conflict, ValidationFailed
-from app.core.models import utcnow
 from app.core.schemas import to_public
 from app.credits.service import credit_service
 from app.depots.models import Depot

@@ -4,18 +4,19 @@ small runs, as a job on the worker otherwise (polled through `optimizationJob`).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from app.core import jobs, outbox
+from app.core.clock import utcnow
 from app.core.db import UnitOfWork
 from app.core.errors import DomainError, InsufficientCredits
-from app.core.models import utcnow
 from app.core.repository import Repository
 from app.credits.service import credit_service
 from app.optimization import vrp
@@ -143,14 +144,14 @@ async def abandon_if_stale(uow: UnitOfWork, job_id: uuid.UUID, seconds: int) -> 
 async def _stale(
     uow: UnitOfWork, job_id: uuid.UUID, status: JobStatus, seconds: int
 ) -> OptimizationJob | None:
-    """The job, locked, if it has `status` and has not moved for `seconds` by the database's clock
+    """The job, locked, if it has `status` and has not moved for `seconds` by the application's clock
     (the one the sweep's listing used), and no one else holds it."""
     return await uow.scalar(
         select(OptimizationJob)
         .where(
             OptimizationJob.id == job_id,
             OptimizationJob.status == status.value,
-            OptimizationJob.updated_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, seconds),
+            OptimizationJob.updated_at < utcnow() - dt.timedelta(seconds=seconds),
         )
         .with_for_update(skip_locked=True)
     )

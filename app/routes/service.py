@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from app.branches.models import Branch
 from app.branches.service import register_branch_dependant
 from app.core import history, outbox
+from app.core.clock import utcnow
 from app.core.db import UnitOfWork
 from app.core.errors import Conflict, NotFound, ValidationFailed
-from app.core.models import utcnow
 from app.core.pagination import Page
 from app.core.repository import Repository, branch_and_day_filters, parse_uuid
 from app.core.schemas import ListQuery, to_public

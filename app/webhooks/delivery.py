@@ -12,8 +12,8 @@ import httpx
 from sqlalchemy import select, update
 
 from app.core import jsonutil
+from app.core.clock import utcnow
 from app.core.db import UnitOfWork
-from app.core.models import utcnow
 from app.core.outbox import WebhookEvent
 from app.settings import get_settings
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint

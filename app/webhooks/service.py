@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import and_, or_
 
+from app.core.clock import utcnow
 from app.core.db import UnitOfWork
 from app.core.jsonutil import iso_z
-from app.core.models import utcnow
 from app.core.pagination import Page, decode_cursor, encode_cursor
 from app.core.repository import Repository
 from app.core.schemas import QueryModel

@@ -6,9 +6,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 
-from app.core import security
+from app.core import clock, security
 
 TOLERANCE_SECONDS = 300
 
@@ -27,7 +26,7 @@ def unseal(sealed: str) -> str:
 
 def signature_header(signing_secrets: list[str], body: bytes, timestamp: int | None = None) -> str:
     """`t=<unix seconds>,v1=<hex>` with one `v1` per active secret, HMAC-SHA256 over "<t>." + body."""
-    t = int(time.time()) if timestamp is None else timestamp
+    t = int(clock.timestamp()) if timestamp is None else timestamp
     signed = f"{t}.".encode() + body
     parts = [f"t={t}"] + [
         "v1=" + hmac.new(s.encode(), signed, hashlib.sha256).hexdigest() for s in signing_secrets
@@ -44,7 +43,7 @@ def verify(
     if len(timestamps) != 1 or not timestamps[0].isdigit():
         return False
     t = int(timestamps[0])
-    if abs((int(time.time()) if now is None else now) - t) > tolerance:
+    if abs((int(clock.timestamp()) if now is None else now) - t) > tolerance:
         return False
     expected = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
     return any(hmac.compare_digest(expected, v) for k, v in fields if k == "v1")

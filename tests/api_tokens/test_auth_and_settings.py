@@ -6,9 +6,11 @@ import httpx
 from sqlalchemy import select, update
 
 from app.api_tokens.models import ApiToken
+from app.core import clock
 from app.core.db import unit_of_work
 from app.core.principal import Principal
 from app.core.security import hash_api_token
+from tests.fixtures import days
 from tests.fixtures.factories import Factory
 
 
@@ -126,7 +128,7 @@ class TestTokens:
             await uow.execute(
                 update(ApiToken)
                 .where(ApiToken.id == tenant.write_token_id)
-                .values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+                .values(expires_at=clock.utcnow() - dt.timedelta(seconds=1))
             )
         assert (await client.get("/api/v1/me", headers=tenant.headers())).status_code == 401
 
@@ -135,7 +137,7 @@ class TestTokens:
         for body in (
             {"name": "x", "preset": "superadmin"},
             {"preset": "read_only"},
-            {"name": "x", "preset": "read_only", "expiresAt": "2001-01-01T00:00:00Z"},
+            {"name": "x", "preset": "read_only", "expiresAt": days.at("00:00", -1)},
         ):
             response = await client.post(
                 "/companies/me/api-tokens", json=body, headers=tenant.headers("admin")

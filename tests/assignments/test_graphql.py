@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import httpx
 
+from tests.fixtures import days
 from tests.fixtures.factories import Factory
 from tests.graphql.client import gql
 
@@ -17,12 +18,12 @@ async def test_create_with_relations_and_conflict(client: httpx.AsyncClient, fac
         "input": {
             "vehicleId": first["vehicleId"],
             "driverId": driver["id"],
-            "startsAt": "2026-11-26T07:00:00Z",
+            "startsAt": days.at("07:00"),
         }
     }
     clash = (await gql(client, tenant.admin_session, CREATE, variables)).json()["errors"][0]["extensions"]
     assert (clash["code"], clash["details"]["conflictingAssignmentId"]) == ("conflict", first["id"])
-    variables["input"]["startsAt"] = "2026-11-26T18:00:00Z"
+    variables["input"]["startsAt"] = days.at("18:00")
     created = (await gql(client, tenant.admin_session, CREATE, variables)).json()["data"][
         "createVehicleDriverAssignment"
     ]
@@ -30,6 +31,6 @@ async def test_create_with_relations_and_conflict(client: httpx.AsyncClient, fac
     active = await gql(
         client,
         tenant.read_token,
-        '{ vehicleDriverAssignments(activeAt: "2026-11-26T19:00:00Z") { items { id } } }',
+        f'{{ vehicleDriverAssignments(activeAt: "{days.at("19:00")}") {{ items {{ id }} }} }}',
     )
     assert active.json()["data"]["vehicleDriverAssignments"]["items"] == [{"id": created["id"]}]

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from app.assignments.models import VehicleDriverAssignment
 from app.core.db import unit_of_work
 from app.core.principal import Principal
+from tests.fixtures import days
 from tests.fixtures.factories import Factory
 from tests.fixtures.fleet import events
 
@@ -28,14 +29,14 @@ class TestCreate:
         body = {
             "vehicleId": vehicle["id"],
             "driverId": driver["id"],
-            "startsAt": "2026-11-26T06:00:00Z",
+            "startsAt": days.at("06:00"),
             "endsAt": None,
             "externalId": "shift-1",
         }
         response = await client.post(URL, json=body, headers=tenant.headers())
         assert response.status_code == 201, response.text
         data = response.json()["data"]
-        assert data["startsAt"] == "2026-11-26T06:00:00Z" and data["endsAt"] is None
+        assert data["startsAt"] == days.at("06:00") and data["endsAt"] is None
         assert [e.type for e in await events(tenant.id, data["id"])] == ["vehicle_driver_assignment.created"]
 
     async def test_overlap_is_409_naming_the_clash(self, client: httpx.AsyncClient, factory: Factory) -> None:
@@ -48,7 +49,7 @@ class TestCreate:
             ({"vehicleId": vehicle["id"], "driverId": other_driver["id"]}, "vehicleId"),
             ({"vehicleId": other_vehicle["id"], "driverId": driver["id"]}, "driverId"),
         ]:
-            body |= {"startsAt": "2026-11-26T17:00:00Z", "endsAt": "2026-11-26T20:00:00Z"}
+            body |= {"startsAt": days.at("17:00"), "endsAt": days.at("20:00")}
             response = await client.post(URL, json=body, headers=tenant.headers())
             assert response.status_code == 409, response.text
             assert response.json()["error"]["details"] == {
@@ -59,7 +60,7 @@ class TestCreate:
         touching = {
             "vehicleId": vehicle["id"],
             "driverId": other_driver["id"],
-            "startsAt": "2026-11-26T18:00:00Z",
+            "startsAt": days.at("18:00"),
         }
         assert (await client.post(URL, json=touching, headers=tenant.headers())).status_code == 201
 
@@ -69,18 +70,18 @@ class TestCreate:
         tenant, other = await factory.tenant(), await factory.tenant()
         branch, vehicle, driver = await _fleet(factory, tenant)
         retired = await factory.vehicle(tenant, branch["id"], status="inactive")
-        body = {"vehicleId": retired["id"], "driverId": driver["id"], "startsAt": "2026-11-26T06:00:00Z"}
+        body = {"vehicleId": retired["id"], "driverId": driver["id"], "startsAt": days.at("06:00")}
         response = await client.post(URL, json=body, headers=tenant.headers())
         assert (response.status_code, response.json()["error"]["details"]["field"]) == (409, "vehicleId")
         foreign = await factory.driver(other)
-        body = {"vehicleId": vehicle["id"], "driverId": foreign["id"], "startsAt": "2026-11-26T06:00:00Z"}
+        body = {"vehicleId": vehicle["id"], "driverId": foreign["id"], "startsAt": days.at("06:00")}
         response = await client.post(URL, json=body, headers=tenant.headers())
         assert (response.status_code, response.json()["error"]["details"][0]["field"]) == (422, "driverId")
         backwards = {
             "vehicleId": vehicle["id"],
             "driverId": driver["id"],
-            "startsAt": "2026-11-26T06:00:00Z",
-            "endsAt": "2026-11-26T05:00:00Z",
+            "startsAt": days.at("06:00"),
+            "endsAt": days.at("05:00"),
         }
         assert (await client.post(URL, json=backwards, headers=tenant.headers())).status_code == 422
         assert await events(tenant.id) == [
@@ -94,7 +95,7 @@ class TestCreate:
         body = {
             "vehicleId": vehicle["id"],
             "driverId": driver["id"],
-            "startsAt": "2027-01-01T00:00:00Z",
+            "startsAt": days.at("00:00", 36),
             "externalId": "x",
         }
         response = await client.post(URL, json=body, headers=tenant.headers())
@@ -114,7 +115,7 @@ class TestCreate:
                     json={
                         "vehicleId": vehicle["id"],
                         "driverId": d["id"],
-                        "startsAt": f"2026-11-26T0{i}:00:00Z",
+                        "startsAt": days.at(f"0{i}:00"),
                     },
                     headers=tenant.headers(),
                 )
@@ -140,12 +141,12 @@ class TestListAndUpdate:
     async def test_filters_and_active_at(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant = await factory.tenant()
         morning = await factory.assignment(
-            tenant, startsAt="2026-11-26T06:00:00Z", endsAt="2026-11-26T12:00:00Z"
+            tenant, startsAt=days.at("06:00"), endsAt=days.at("12:00")
         )
-        evening = await factory.assignment(tenant, startsAt="2026-11-26T12:00:00Z", endsAt=None)
+        evening = await factory.assignment(tenant, startsAt=days.at("12:00"), endsAt=None)
         for params, expected in [
-            ({"activeAt": "2026-11-26T12:00:00Z"}, [evening]),
-            ({"activeAt": "2026-11-26T07:00:00Z"}, [morning]),
+            ({"activeAt": days.at("12:00")}, [evening]),
+            ({"activeAt": days.at("07:00")}, [morning]),
             ({"vehicleId": morning["vehicleId"]}, [morning]),
             ({"driverId": evening["driverId"]}, [evening]),
         ]:
@@ -161,15 +162,15 @@ class TestListAndUpdate:
             tenant,
             vehicleId=vehicle["id"],
             driverId=other_driver["id"],
-            startsAt="2026-11-26T18:00:00Z",
+            startsAt=days.at("18:00"),
             endsAt=None,
         )
         response = await client.patch(
-            f"{URL}/{first['id']}", json={"endsAt": "2026-11-26T19:00:00Z"}, headers=tenant.headers()
+            f"{URL}/{first['id']}", json={"endsAt": days.at("19:00")}, headers=tenant.headers()
         )
         assert response.json()["error"]["details"]["conflictingAssignmentId"] == later["id"]
         ok = await client.patch(
-            f"{URL}/{first['id']}", json={"endsAt": "2026-11-26T17:00:00Z"}, headers=tenant.headers()
+            f"{URL}/{first['id']}", json={"endsAt": days.at("17:00")}, headers=tenant.headers()
         )
         assert ok.status_code == 200
         deleted = await client.delete(f"{URL}/{first['id']}", headers=tenant.headers())

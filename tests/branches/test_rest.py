@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 
 import httpx
 from sqlalchemy import select
 
+from app.core import clock
 from app.core.db import unit_of_work
 from app.core.history import ChangeRecord
 from app.core.outbox import WebhookEvent
@@ -148,7 +148,7 @@ class TestList:
     ) -> None:
         tenant = await factory.tenant()
         branches = [await factory.branch(tenant) for _ in range(3)]
-        since = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
+        since = clock.utcnow().isoformat().replace("+00:00", "Z")
         await client.patch(
             f"/api/v1/branches/{branches[1]['id']}", json={"phone": "+900000"}, headers=tenant.headers()
         )

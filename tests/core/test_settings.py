@@ -13,7 +13,7 @@ from tests.fixtures.factories import Factory
 
 
 def test_production_refuses_to_start_without_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("TOKEN_HASH_SECRET", "SESSION_SECRET", "WEBHOOK_SIGNING_SECRET"):
+    for name in ("TOKEN_HASH_SECRET", "SESSION_SECRET", "WEBHOOK_SIGNING_SECRET", "CLOCK_OFFSET_SECONDS"):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ValidationError, match="TOKEN_HASH_SECRET"):
         Settings(environment="production")

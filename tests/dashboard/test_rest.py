@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from app.core import clock
+from tests.fixtures import days
 from tests.fixtures.factories import Factory
 from tests.reports.support import DAY, NEXT, World, build
 
@@ -51,10 +52,11 @@ class TestStats:
         self, client: httpx.AsyncClient, factory: Factory
     ) -> None:
         world = await build(client, factory)
-        before = dt.datetime.now(ZoneInfo("Europe/Istanbul")).date()
-        data = (await _get(client, world, "/dashboard/stats"))["data"]
-        after = dt.datetime.now(ZoneInfo("Europe/Istanbul")).date()
-        assert dt.date.fromisoformat(data["date"]) in (before, after)
+        # 22:30 in London is already tomorrow in Istanbul (UTC+3).
+        evening = days.moment("22:30", zone="UTC")
+        with clock.frozen(evening):
+            data = (await _get(client, world, "/dashboard/stats"))["data"]
+        assert data["date"] == (evening.date() + dt.timedelta(days=1)).isoformat()
         assert data["creditsRemaining"] == 196
 
     async def test_invalid_query_is_422(self, client: httpx.AsyncClient, factory: Factory) -> None:
@@ -99,7 +101,7 @@ class TestRecentActivity:
     @pytest.mark.parametrize(
         ("query", "field"),
         [("resourceType=invoice", "resourceType"), ("limit=201", "limit"), ("cursor=%%%", "cursor"),
-         ("since=2026-01-01", "since")],
+         (f"since={days.day()}", "since")],
     )  # fmt: skip
     async def test_invalid_query_is_422(
         self, client: httpx.AsyncClient, factory: Factory, query: str, field: str
@@ -142,7 +144,7 @@ class TestCharts:
         ("query", "field"),
         [("days=6", "days"), ("days=91", "days"), (f"days=7&dateFrom={DAY}&dateTo={NEXT}", "days"),
          (f"dateFrom={DAY}", "dateTo"), (f"dateTo={DAY}", "dateTo"),
-         ("dateFrom=2025-01-01&dateTo=2026-01-02", "dateTo"),
+         (f"dateFrom={days.day(-366)}&dateTo={DAY}", "dateTo"),
          (f"dateFrom={NEXT}&dateTo={DAY}", "dateTo"), ("range=7", "range")],
     )  # fmt: skip
     async def test_invalid_query_is_422(

@@ -6,12 +6,13 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fixtures import days
 from tests.fixtures.factories import Factory, Tenant
 from tests.fixtures.fleet import events, history
 
 
 def _item(branch_id: str, n: int, **fields: Any) -> dict[str, Any]:
-    return {"branchId": branch_id, "date": "2026-11-26", "latitude": 41.0 + n / 1000, "longitude": 29.0,
+    return {"branchId": branch_id, "date": days.day(), "latitude": 41.0 + n / 1000, "longitude": 29.0,
             "externalId": f"bulk-{n}", "customerEmail": f"c{n}@example.com", **fields}  # fmt: skip
 
 

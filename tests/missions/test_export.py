@@ -9,6 +9,7 @@ from sqlalchemy import event
 
 from app.core import db
 from app.missions import export
+from tests.fixtures import days
 from tests.fixtures.factories import Factory
 from tests.missions.support import scheduled
 
@@ -59,10 +60,10 @@ class TestExport:
         read = tenant.headers("read")
         only = await client.get("/api/v1/missions/export", params={"status": "scheduled"}, headers=read)
         assert [r["id"] for r in only.json()["data"]] == [placed["id"]]
-        none = await client.get("/api/v1/missions/export", params={"format": "csv", "date": "2020-01-01"},
+        none = await client.get("/api/v1/missions/export", params={"format": "csv", "date": days.day(-3650)},
                                 headers=read)  # fmt: skip
         assert none.text.strip() == ",".join(export.HEADER)
-        assert (await client.get("/api/v1/missions/export", params={"date": "2020-01-01"},
+        assert (await client.get("/api/v1/missions/export", params={"date": days.day(-3650)},
                                  headers=read)).json() == {"data": []}  # fmt: skip
         bad = await client.get("/api/v1/missions/export", params={"format": "xml"}, headers=read)
         assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "format"
@@ -83,13 +84,13 @@ class TestDistributionView:
         await client.put(f"/api/v1/routes/{route['id']}/assign-vehicle", json={"vehicleId": vehicle["id"]},
                          headers=tenant.headers())  # fmt: skip
         loose = await factory.mission(tenant, branch_id)
-        await factory.mission(tenant, branch_id, date="2026-11-27")
+        await factory.mission(tenant, branch_id, date=days.day(1))
         response = await client.get("/api/v1/missions/distribution-view",
-                                    params={"date": "2026-11-26", "branchId": branch_id},
+                                    params={"date": days.day(), "branchId": branch_id},
                                     headers=tenant.headers("read"))  # fmt: skip
         assert response.status_code == 200, response.text
         data = response.json()["data"]
-        assert (data["date"], data["branchId"]) == ("2026-11-26", branch_id)
+        assert (data["date"], data["branchId"]) == (days.day(), branch_id)
         [group] = data["routes"]
         assert group["route"]["id"] == route["id"] and group["driver"] is None
         assert group["vehicle"] == {"id": vehicle["id"], "name": vehicle["name"], "plateNumber": "34 AB 1",
@@ -119,7 +120,7 @@ class TestDistributionView:
             event.listen(engine, "before_cursor_execute", count)
             try:
                 response = await client.get("/api/v1/missions/distribution-view",
-                                            params={"date": "2026-11-26", "branchId": branch["id"]},
+                                            params={"date": days.day(), "branchId": branch["id"]},
                                             headers=tenant.headers("read"))  # fmt: skip
             finally:
                 event.remove(engine, "before_cursor_execute", count)
@@ -134,8 +135,8 @@ class TestDistributionView:
         tenant, other = await factory.tenant(), await factory.tenant()
         foreign = await factory.branch(other)
         url = "/api/v1/missions/distribution-view"
-        missing = await client.get(url, params={"date": "2026-11-26"}, headers=tenant.headers("read"))
+        missing = await client.get(url, params={"date": days.day()}, headers=tenant.headers("read"))
         assert missing.status_code == 422 and missing.json()["error"]["details"][0]["field"] == "branchId"
-        response = await client.get(url, params={"date": "2026-11-26", "branchId": foreign["id"]},
+        response = await client.get(url, params={"date": days.day(), "branchId": foreign["id"]},
                                     headers=tenant.headers("read"))  # fmt: skip
         assert response.status_code == 422 and response.json()["error"]["details"][0]["field"] == "branchId"

@@ -5,6 +5,7 @@ from typing import Any
 
 import httpx
 
+from tests.fixtures import days
 from tests.fixtures.factories import Factory, Tenant
 from tests.fixtures.fleet import events, history
 from tests.graphql.client import gql
@@ -41,12 +42,12 @@ class TestMissionGraphql:
         branch = await factory.branch(tenant)
         created = await _ok(await gql(client, tenant.admin_session, f"""mutation($input: CreateMissionInput!) {{
             createMission(input: $input) {{ {FIELDS} branch {{ id }} }} }}""", {"input": {
-            "branchId": branch["id"], "date": "2026-11-26", "latitude": 41, "longitude": 29,
+            "branchId": branch["id"], "date": days.day(), "latitude": 41, "longitude": 29,
             "timeWindowStart": "09:00", "type": "PICKUP"}}), "createMission")  # fmt: skip
         assert len(created["proof"]["code"]) == 5 and created["branch"]["id"] == branch["id"]
         bad = await gql(client, tenant.admin_session, """mutation($input: CreateMissionInput!) {
             createMission(input: $input) { id } }""", {"input": {
-            "branchId": branch["id"], "date": "2026-11-26", "latitude": 91, "longitude": 29}})  # fmt: skip
+            "branchId": branch["id"], "date": days.day(), "latitude": 91, "longitude": 29}})  # fmt: skip
         assert _code(bad) == "validation_error"
         updated = await _ok(await gql(client, tenant.admin_session, f"""mutation {{
             updateMission(id: "{created['id']}", input: {{status: CANCELLED, notes: "x"}}) {{ {FIELDS} notes }} }}"""),
@@ -89,7 +90,7 @@ class TestMissionGraphql:
         branch = await factory.branch(tenant)
         item = {
             "branchId": branch["id"],
-            "date": "2026-11-26",
+            "date": days.day(),
             "latitude": 41,
             "longitude": 29,
             "externalId": "g-1",

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import httpx
-from sqlalchemy import update
 
-from app.core.db import unit_of_work
-from app.core.principal import Principal
-from app.missions.models import Mission
+from app.core import clock
+from tests.fixtures import days
 from tests.fixtures.factories import Factory, Tenant
 from tests.fixtures.fleet import events, history
 from tests.missions.support import get, patch, scheduled
@@ -82,17 +79,21 @@ class TestVerify:
         assert outcomes == ["invalid_code"] * 5 + ["attempts_exhausted"]
         assert [e.type for e in await events(tenant.id, mission["id"])].count("mission.status_changed") == 3
 
-    async def test_expired(self, client: httpx.AsyncClient, factory: Factory) -> None:
+    async def test_valid_to_the_end_of_the_day_after_in_the_branchs_zone(
+        self, client: httpx.AsyncClient, factory: Factory
+    ) -> None:
         tenant = await factory.tenant()
-        mission = await _started(client, factory, tenant, "delivered")
-        async with unit_of_work(Principal.system(tenant.id)) as uow:
-            await uow.execute(
-                update(Mission).where(Mission.id == uuid.UUID(mission["id"]))
-                .values(proof_expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
-            )  # fmt: skip
-        response = await _verify(client, tenant, mission["id"], mission["proof"]["code"])
+        last_minute, first, second = days.moment("23:59", 1, days.ZONE), *[
+            await _started(client, factory, tenant, "delivered") for _ in range(2)
+        ]  # fmt: skip
+        assert first["date"] == days.day()  # today in Istanbul, the factories' branch zone
+        with clock.frozen(last_minute):
+            response = await _verify(client, tenant, first["id"], first["proof"]["code"])
+        assert response.status_code == 200, response.text
+        with clock.frozen(last_minute + dt.timedelta(minutes=1)):
+            response = await _verify(client, tenant, second["id"], second["proof"]["code"])
         assert response.status_code == 422 and response.json()["error"]["code"] == "proof_code_expired"
-        assert (await get(client, tenant, mission["id"]))["proof"]["attempts"] == 0
+        assert (await get(client, tenant, second["id"]))["proof"]["attempts"] == 0
 
     async def test_not_proofable(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant = await factory.tenant()

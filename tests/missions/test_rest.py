@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 
 import httpx
 
+from app.core import clock
+from tests.fixtures import days
 from tests.fixtures.factories import Factory
 from tests.fixtures.fleet import events, history
 from tests.missions.support import get, patch, scheduled
@@ -14,12 +15,12 @@ class TestCreate:
     async def test_create_reveals_the_code_once(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant = await factory.tenant()
         branch = await factory.branch(tenant, timezone="Europe/Istanbul")
-        mission = await factory.mission(tenant, branch["id"], externalId="o-1", date="2026-11-26")
+        mission = await factory.mission(tenant, branch["id"], externalId="o-1", date=days.day())
         proof = mission["proof"]
         assert len(proof["code"]) == 5 and proof["code"].isdigit()
         assert proof["sentTo"] == "+905550000000" and proof["attempts"] == 0 and proof["maxAttempts"] == 5
-        # End of the day after the date, Istanbul time (UTC+3): 2026-11-28 00:00 local.
-        assert proof["expiresAt"] == "2026-11-27T21:00:00Z"
+        # The end of the day after the date, in the branch's zone: midnight two days on, Istanbul time.
+        assert proof["expiresAt"] == days.at("00:00", 2, days.ZONE)
         assert (mission["status"], mission["routeId"], mission["serviceDurationSeconds"]) == (
             "unassigned",
             None,
@@ -37,7 +38,7 @@ class TestCreate:
     async def test_validation(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant, other = await factory.tenant(), await factory.tenant()
         foreign = await factory.branch(other)
-        body = {"branchId": foreign["id"], "date": "2026-11-26", "latitude": 91, "longitude": 29,
+        body = {"branchId": foreign["id"], "date": days.day(), "latitude": 91, "longitude": 29,
                 "priority": 4, "weightKg": -1, "timeWindowStart": "12:00", "timeWindowEnd": "09:00",
                 "colour": "red"}  # fmt: skip
         response = await client.post("/api/v1/missions", json=body, headers=tenant.headers())
@@ -59,7 +60,7 @@ class TestCreate:
     async def test_duplicate_external_id(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant = await factory.tenant()
         first = await factory.mission(tenant, externalId="dup")
-        body = {"branchId": first["branchId"], "date": "2026-11-26", "latitude": 41, "longitude": 29,
+        body = {"branchId": first["branchId"], "date": days.day(), "latitude": 41, "longitude": 29,
                 "externalId": "dup"}  # fmt: skip
         response = await client.post("/api/v1/missions", json=body, headers=tenant.headers())
         assert response.status_code == 409
@@ -68,7 +69,7 @@ class TestCreate:
     async def test_idempotent_replay(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant = await factory.tenant()
         branch = await factory.branch(tenant)
-        body = {"branchId": branch["id"], "date": "2026-11-26", "latitude": 41, "longitude": 29}
+        body = {"branchId": branch["id"], "date": days.day(), "latitude": 41, "longitude": 29}
         headers = tenant.headers(**{"Idempotency-Key": "create-1"})
         first = await client.post("/api/v1/missions", json=body, headers=headers)
         second = await client.post("/api/v1/missions", json=body, headers=headers)
@@ -82,7 +83,7 @@ class TestList:
     async def test_filters(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant = await factory.tenant()
         branch = await factory.branch(tenant)
-        early = await factory.mission(tenant, branch["id"], date="2026-11-25")
+        early = await factory.mission(tenant, branch["id"], date=days.day(-1))
         plain = await factory.mission(tenant, branch["id"], externalId="e-2")
         placed, route = await scheduled(factory, tenant)
         driver = await factory.driver(tenant, route["branchId"])
@@ -97,8 +98,8 @@ class TestList:
             return [m["id"] for m in response.json()["data"]]
 
         assert await ids(branchId=branch["id"]) == [early["id"], plain["id"]]
-        assert await ids(date="2026-11-25") == [early["id"]]
-        assert await ids(dateFrom="2026-11-26", dateTo="2026-11-26") == [plain["id"], placed["id"]]
+        assert await ids(date=days.day(-1)) == [early["id"]]
+        assert await ids(dateFrom=days.day(), dateTo=days.day()) == [plain["id"], placed["id"]]
         assert await ids(status=["scheduled", "in_progress"]) == [placed["id"]]
         assert await ids(status="unassigned", externalId="e-2") == [plain["id"]]
         assert await ids(routeId=route["id"]) == [placed["id"]]
@@ -107,7 +108,7 @@ class TestList:
         page = await client.get("/api/v1/missions", params={"limit": 2}, headers=tenant.headers("read"))
         cursor = page.json()["pagination"]["nextCursor"]
         assert await ids(limit=2, cursor=cursor) == [placed["id"]]
-        for params in ({"status": "lost"}, {"dateFrom": "2026-11-27", "dateTo": "2026-11-26"}, {"limit": 0},
+        for params in ({"status": "lost"}, {"dateFrom": days.day(1), "dateTo": days.day()}, {"limit": 0},
                        {"driverId": "nope"}):  # fmt: skip
             bad = await client.get("/api/v1/missions", params=params, headers=tenant.headers("read"))
             assert bad.status_code == 422, params
@@ -119,7 +120,7 @@ class TestList:
         branch = await factory.branch(tenant)
         missions = [await factory.mission(tenant, branch["id"]) for _ in range(4)]
         await asyncio.sleep(0.01)
-        mark = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
+        mark = clock.utcnow().isoformat().replace("+00:00", "Z")
         await asyncio.sleep(0.01)
         for changed in (missions[1], missions[3]):
             assert (await patch(client, tenant, changed["id"], notes="changed")).status_code == 200
@@ -151,13 +152,13 @@ class TestUpdate:
     async def test_new_date_moves_the_code_expiry(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant = await factory.tenant()
         mission = await factory.mission(tenant)
-        response = await patch(client, tenant, mission["id"], date="2026-12-01")
-        assert response.json()["data"]["proof"]["expiresAt"] == "2026-12-02T21:00:00Z"
+        response = await patch(client, tenant, mission["id"], date=days.day(5))
+        assert response.json()["data"]["proof"]["expiresAt"] == days.at("00:00", 7, days.ZONE)
 
     async def test_route_keeps_branch_and_date(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant = await factory.tenant()
         mission, _ = await scheduled(factory, tenant)
-        response = await patch(client, tenant, mission["id"], date="2026-12-01")
+        response = await patch(client, tenant, mission["id"], date=days.day(5))
         assert response.status_code == 409
         assert response.json()["error"]["details"]["fields"] == ["date"]
 
@@ -262,7 +263,7 @@ class TestReassign:
             assert (
                 response.status_code == 422 and response.json()["error"]["details"][0]["field"] == "routeId"
             )
-        other_day = await factory.route(tenant, mission["branchId"], date="2026-11-27")
+        other_day = await factory.route(tenant, mission["branchId"], date=days.day(1))
         response = await client.post(url, json={"routeId": other_day["id"]}, headers=tenant.headers())
         assert response.status_code == 409
         assert (await client.post(url, json={"routeId": None, "position": 1},

@@ -15,10 +15,11 @@ from sqlalchemy import update
 from app.core.db import unit_of_work
 from app.core.principal import Principal
 from app.missions.models import Mission
+from tests.fixtures import days
 from tests.fixtures.factories import Factory, Tenant
 from tests.routes.support import create_route, move, verify
 
-DAY, NEXT = "2026-11-26", "2026-11-27"
+DAY, NEXT = days.day(), days.day(1)
 
 
 @dataclass
@@ -81,10 +82,9 @@ async def build(client: httpx.AsyncClient, factory: Factory) -> World:
         await move(client, tenant, m[key]["id"], "delivered")
     await move(client, tenant, m["failed"]["id"], "failed", failureReason="customer absent")
     await verify(client, tenant, m["proofed"])
-    # Istanbul is UTC+3: 10:00, 11:30 and 12:00 local.
-    await finished_at(tenant, m["proofed"]["id"], "2026-11-26T07:00:00Z")
-    await finished_at(tenant, m["late"]["id"], "2026-11-26T08:30:00Z")
-    await finished_at(tenant, m["no_window"]["id"], "2026-11-26T09:00:00Z")
+    await finished_at(tenant, m["proofed"]["id"], days.at("10:00", zone=days.ZONE))
+    await finished_at(tenant, m["late"]["id"], days.at("11:30", zone=days.ZONE))
+    await finished_at(tenant, m["no_window"]["id"], days.at("12:00", zone=days.ZONE))
     m["elsewhere"] = await factory.mission(tenant, second["id"])
     route = (await client.get(f"/api/v1/routes/{route_id}", headers=tenant.headers("read"))).json()["data"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from tests.fixtures import days
 from tests.fixtures.factories import Factory
 from tests.graphql.client import gql
 from tests.reports.support import DAY, NEXT, build
@@ -47,7 +48,8 @@ async def test_reports_and_dashboard(client: httpx.AsyncClient, factory: Factory
 
 async def test_refusals_match_rest(client: httpx.AsyncClient, factory: Factory) -> None:
     tenant = await factory.tenant()
-    query = 'query { reportOverview(dateFrom: "2025-01-01", dateTo: "2026-06-01") { missions { total } } }'
+    period = f'dateFrom: "{days.day(-517)}", dateTo: "{days.day()}"'
+    query = f"query {{ reportOverview({period}) {{ missions {{ total }} }} }}"
     [error] = (await gql(client, tenant.read_token, query)).json()["errors"]
     assert error["extensions"]["code"] == "validation_error"
     assert error["extensions"]["details"][0]["field"] == "dateTo"

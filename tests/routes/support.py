@@ -18,10 +18,11 @@ from app.missions import lifecycle
 from app.missions.models import Mission
 from app.missions.schemas import MissionStatus
 from rest_compat.endpoints import ENDPOINTS
+from tests.fixtures import days
 from tests.fixtures.factories import Factory, Tenant
 from tests.fixtures.fleet import events
 
-DAY = "2026-11-26"
+DAY = days.day()
 _PATHS = {(ep.method, ep.path) for ep in ENDPOINTS}
 HAS_MISSIONS_API = ("POST", "/missions") in _PATHS
 HAS_MISSION_PATCH = ("PATCH", "/missions/{id}") in _PATHS

@@ -86,7 +86,8 @@ async def test_create_read_list_reorder_and_delete(client: httpx.AsyncClient, fa
         await gql(
             client,
             token,
-            '{ routes(status: [PLANNED], date: "2026-11-26") { items { id stops { sequence } } hasMore } }',
+            f'{{ routes(status: [PLANNED], date: "{DAY}") '
+            "{ items { id stops { sequence } } hasMore } }",
         ),
         "routes",
     )

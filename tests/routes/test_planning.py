@@ -4,6 +4,7 @@ manual routes are saved (credits once per mission, events), synchronously or on 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -11,12 +12,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from app.core import jobs
+from app.core import clock, jobs
 from app.core.db import unit_of_work
 from app.core.principal import Principal
 from app.routes import optimizing
 from app.routes.models import OptimizationJob, Route
 from app.settings import get_settings
+from tests.fixtures import days
 from tests.fixtures.factories import Factory, Tenant
 from tests.routes.support import DAY, changes, credits, ledger, mission, mission_row
 from workers.optimization import sweep_stale_jobs
@@ -196,7 +198,7 @@ class TestPlanMissionRoute:
         (route,) = plan["routes"]
         assert route["vehicleId"] is None and route["startTime"] == "09:00"
         assert sorted(x["missionId"] for x in route["stops"]) == sorted(chosen)
-        assert route["stops"][0]["eta"].startswith("2026-11-26T06:")  # 09:00 Istanbul is 06:00Z
+        assert route["stops"][0]["eta"].startswith(days.at("09:00", zone=days.ZONE)[:14])
         assert plan["creditsRequired"] == 3
         assert await _route_count(tenant) == 0
 
@@ -204,7 +206,7 @@ class TestPlanMissionRoute:
         tenant = await factory.tenant()
         branch = await factory.branch(tenant)
         a = await mission(factory, tenant, branch["id"])
-        b = await mission(factory, tenant, branch["id"], date="2026-11-27")
+        b = await mission(factory, tenant, branch["id"], date=days.day(1))
         response = await _post(client, tenant, "/missions/plan-route", {"missionIds": [a["id"], b["id"]]})
         assert response.status_code == 409
 
@@ -324,7 +326,7 @@ class TestJobsLeftBehind:
             await uow.execute(
                 update(OptimizationJob)
                 .where(OptimizationJob.id == job_id)
-                .values(updated_at=func.now() - func.make_interval(0, 0, 0, 0, 1), **values)
+                .values(updated_at=clock.utcnow() - dt.timedelta(hours=1), **values)
             )
 
     async def test_a_lost_message_is_sent_again(

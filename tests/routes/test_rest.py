@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 
 from app.routes.geometry import decode_polyline
+from tests.fixtures import days
 from tests.fixtures.factories import Factory, Tenant
 from tests.fixtures.fleet import history
 from tests.routes.support import DAY, create_route, mission, mission_row, move
@@ -43,7 +44,7 @@ class TestCreate:
         assert all(s["status"] == "scheduled" for s in route["stops"])
         # Depot opens 07:00 Istanbul (04:00Z); the far stop is ~1.6 km (x1.3 detour) away at 30 km/h.
         first = route["stops"][0]
-        assert first["eta"] > "2026-11-26T04:00:00" and first["distanceFromPreviousMeters"] > 2000
+        assert first["eta"] > days.at("07:00", zone=days.ZONE) and first["distanceFromPreviousMeters"] > 2000
         # The totals include the way back to the end depot.
         assert route["totalDistanceMeters"] > sum(s["distanceFromPreviousMeters"] for s in route["stops"])
         written = await events(tenant.id)
@@ -87,7 +88,7 @@ class TestCreate:
         branch_id, (ok,) = await _setup(factory, tenant, 1)
         other_branch = (await factory.branch(tenant))["id"]
         elsewhere = await mission(factory, tenant, other_branch)
-        tomorrow = await mission(factory, tenant, branch_id, date="2026-11-27")
+        tomorrow = await mission(factory, tenant, branch_id, date=days.day(1))
         for bad in (elsewhere["id"], tomorrow["id"]):
             response = await create_route(client, tenant, {"branchId": branch_id, "missionIds": [ok, bad]})
             assert response.status_code == 409, response.text
@@ -150,13 +151,13 @@ class TestListAndGet:
         branch_id, ids = await _setup(factory, tenant, 2)
         driver = await factory.driver(tenant, branch_id)
         a = (await create_route(client, tenant, {"branchId": branch_id, "missionIds": ids})).json()["data"]
-        b = (await create_route(client, tenant, {"branchId": branch_id, "date": "2026-11-27",
+        b = (await create_route(client, tenant, {"branchId": branch_id, "date": days.day(1),
                                                   "driverId": driver["id"]})).json()["data"]  # fmt: skip
         other = await factory.route(tenant)
         for params, expected in [
             ({"branchId": branch_id}, [a, b]),
             ({"date": DAY}, [a, other]),
-            ({"dateFrom": "2026-11-27"}, [b]),
+            ({"dateFrom": days.day(1)}, [b]),
             ({"dateTo": DAY, "branchId": branch_id}, [a]),
             ({"driverId": driver["id"]}, [b]),
             ({"status": ["planned", "assigned"]}, [a, b, other]),
@@ -250,7 +251,7 @@ class TestAssign:
         vehicle = await factory.vehicle(tenant, branch_id)
         first = await factory.route(tenant, branch_id, vehicleId=vehicle["id"])
         second = await factory.route(tenant, branch_id)
-        tomorrow = await factory.route(tenant, branch_id, date="2026-11-27")
+        tomorrow = await factory.route(tenant, branch_id, date=days.day(1))
         url = f"/api/v1/routes/{second['id']}/assign-vehicle"
         response = await client.put(url, json={"vehicleId": vehicle["id"]}, headers=tenant.headers())
         assert response.status_code == 409

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 
 import httpx
 from sqlalchemy import func, select, update
 
+from app.core import clock
 from app.core.db import unit_of_work
 from app.core.outbox import WebhookEvent
 from app.core.principal import Principal
 from app.webhooks.signing import verify
+from tests.fixtures import days
 from tests.fixtures.factories import Factory, Tenant
 from tests.webhooks.conftest import Receiver
 
@@ -153,7 +156,7 @@ async def test_sweeper_resends_lost_fan_outs(
         await uow.execute(
             update(WebhookEvent)
             .where(WebhookEvent.resource_id == vehicle["id"])
-            .values(created_at=func.now() - func.make_interval(0, 0, 0, 0, 0, 1))
+            .values(created_at=clock.utcnow() - dt.timedelta(minutes=1))
         )
     [request] = receiver.wait_for(1, timeout=60)
     assert json.loads(request.body)["resourceId"] == vehicle["id"]
@@ -166,7 +169,7 @@ async def test_every_event_of_one_transaction_is_delivered(
     tenant = await factory.tenant()
     await _endpoint(client, tenant, receiver.url, eventTypes=["mission.created"])
     branch = await factory.branch(tenant)
-    base = {"branchId": branch["id"], "date": "2026-12-01", "latitude": 41.0}
+    base = {"branchId": branch["id"], "date": days.day(5), "latitude": 41.0}
     missions = [{**base, "longitude": 29.0 + i / 100} for i in range(3)]
     response = await client.post(
         "/api/v1/missions/bulk", json={"missions": missions}, headers=tenant.headers()
@@ -192,7 +195,7 @@ async def test_the_sweep_drains_a_backlog_page_after_page(
         await uow.execute(
             update(WebhookEvent)
             .where(WebhookEvent.resource_id.in_(ids))
-            .values(created_at=func.now() - func.make_interval(1))
+            .values(created_at=clock.utcnow() - dt.timedelta(days=365))
         )
     assert await resend_pending(page=2, budget_seconds=5) >= 5
     async with unit_of_work(Principal.system(tenant.id)) as uow:

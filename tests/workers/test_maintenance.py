@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-import httpx
-from sqlalchemy import func, select, update
+import datetime as dt
 
+import httpx
+from sqlalchemy import select, update
+
+from app.core import clock
 from app.core.db import unit_of_work
 from app.core.idempotency import IdempotencyRecord
 from app.core.principal import Principal
@@ -25,7 +28,7 @@ async def test_keys_older_than_the_ttl_expire_and_the_key_runs_again(
         await uow.execute(
             update(IdempotencyRecord)
             .where(IdempotencyRecord.company_id == tenant.id, IdempotencyRecord.key == "old")
-            .values(created_at=func.now() - func.make_interval(0, 0, 0, 0, 25))
+            .values(created_at=clock.utcnow() - dt.timedelta(hours=25))
         )
     # The worker runs as the application role with no company bound.
     async with unit_of_work(Principal.system(None)) as uow:
