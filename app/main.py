@@ -12,14 +12,15 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from app.core import db, jobs
+from app.core import db, jobs, processes
 from app.core.envelope import error_response, json_response
 from app.core.errors import MethodNotAllowed, RouteNotFound
 from app.core.middleware import RequestContextMiddleware
 from app.core.ratelimit import RateLimiter
 from app.graphql.endpoint import graphql_endpoint
+from app.graphql.subscriptions import GraphQLSubscriptions
 from app.settings import get_settings
 
 
@@ -78,12 +79,14 @@ def build_app(extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
             yield
         finally:
             jobs.close()
+            processes.shutdown()
             if limiter is not None:
                 await limiter.close()
             await db.dispose()
 
     routes: list[Any] = [
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", GraphQLSubscriptions()),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         *extra_routes,

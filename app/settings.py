@@ -49,10 +49,14 @@ class Settings(BaseSettings):
     # Events whose fan-out has not run after this long are re-sent by the sweeper.
     webhook_sweep_after_seconds: int = Field(default=60, ge=1)
     # Optimization jobs still queued after this long are handed to the workers again (their
-    # message was lost); jobs still running after the second are failed (their worker died:
-    # a solve is limited to 30 s).
+    # message was lost); jobs whose progress has not moved for the second are run again, once (their
+    # worker died: a live one records progress every second), then failed.
     optimization_resend_after_seconds: int = Field(default=120, ge=1)
-    optimization_abandon_after_seconds: int = Field(default=600, ge=60)
+    optimization_rerun_after_seconds: int = Field(default=60, ge=30)
+    # Processes (per API or worker process) that run solves, beside the event loop's own.
+    solver_processes: int = Field(default=2, ge=1)
+    # Route-optimization engine behind app/optimization/vrp.py (bench/optimizer.py compares them).
+    optimizer_engine: Literal["pyvrp", "ortools"] = "pyvrp"
     # Runs the whole deployment this far ahead of (or behind) the machine's clock, to try it on
     # another day: every rule that reads "now" reads the shifted clock (app/core/clock.py).
     clock_offset_seconds: float = 0.0

@@ -122,7 +122,30 @@ def _parameters(endpoint: Endpoint, components: _Components) -> list[dict[str, A
                 "description": "Makes the write safe to retry for 24 hours.",
             }
         )
+    if endpoint.async_location is not None:
+        params.append(
+            {
+                "name": "Prefer",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "example": "respond-async"},
+                "description": "`respond-async` (RFC 7240): answer 202 at once with the job to follow.",
+            }
+        )
     return params
+
+
+def _accepted(endpoint: Endpoint, components: _Components) -> dict[str, Any]:
+    """The 202 of an endpoint that honours `Prefer: respond-async`."""
+    answer = _success(endpoint, components)
+    return {
+        "description": "Accepted (`Prefer: respond-async`): the queued job; follow it at `Location`.",
+        "headers": {
+            "Location": {"schema": {"type": "string"}, "description": f"`{endpoint.async_location}`"},
+            "Preference-Applied": {"schema": {"type": "string", "enum": ["respond-async"]}},
+        },
+        "content": {"application/json": {"schema": answer["content"]["application/json"]["schema"]}},
+    }
 
 
 def _success(endpoint: Endpoint, components: _Components) -> dict[str, Any]:
@@ -165,6 +188,8 @@ def _response_example(endpoint: Endpoint) -> Any:
 
 def _operation(endpoint: Endpoint, components: _Components) -> dict[str, Any]:
     responses: dict[str, Any] = {str(endpoint.status): _success(endpoint, components)}
+    if endpoint.async_location is not None:
+        responses["202"] = _accepted(endpoint, components)
     codes = {400, 413, 415, 422} if endpoint.mutating else {422}
     if endpoint.surface != "auth":
         codes |= {401, 403, 429}

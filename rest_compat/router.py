@@ -44,6 +44,13 @@ def _handler(endpoint: Endpoint) -> Any:
     return handle
 
 
+def prefers_async(prefer_headers: list[str]) -> bool:
+    """Whether `Prefer` (RFC 7240: comma-separated `token[=value][; parameters]`, in any number of
+    headers) names `respond-async`."""
+    preferences = (item.split(";", 1)[0].split("=", 1)[0] for h in prefer_headers for item in h.split(","))
+    return any(p.strip().lower() == "respond-async" for p in preferences)
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -57,9 +64,14 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def render(endpoint: Endpoint, result: Any) -> Response:
+def render(endpoint: Endpoint, result: Any, respond_async: bool = False) -> Response:
     if endpoint.raw_response and isinstance(result, Response):
         return result
+    if endpoint.async_location and respond_async:
+        response = json_response({"data": _out(endpoint, result)}, 202)
+        location = endpoint.async_location.format(id=result.id)
+        response.headers.update({"Location": location, "Preference-Applied": "respond-async"})
+        return response
     if endpoint.status == 204:
         return Response(status_code=204)
     if endpoint.many:
@@ -173,8 +185,12 @@ async def _call(endpoint: Endpoint, request: Request, uow: UnitOfWork, raw: byte
     record = await endpoint.loads(uow, path["id"]) if endpoint.loads and "id" in path else None
     body = parse_body(endpoint.body, raw, request.headers.get("content-type")) if endpoint.mutating else None
     query = parse_query(endpoint.query, request.query_params)
-    call = Call(record=record, body=body, query=query, path=path, accept=request.headers.get("accept", ""))
+    honoured = endpoint.async_location is not None and prefers_async(request.headers.getlist("prefer"))
+    call = Call(
+        record=record, body=body, query=query, path=path, accept=request.headers.get("accept", ""),
+        respond_async=honoured,
+    )  # fmt: skip
     result = endpoint.call(uow, call)
     if inspect.isawaitable(result):
         result = await result
-    return render(endpoint, result)
+    return render(endpoint, result, call.respond_async)

@@ -23,6 +23,8 @@ class Call:
     query: Any
     path: dict[str, str]
     accept: str = "application/json"
+    # The caller sent `Prefer: respond-async` (RFC 7240): it would rather follow the work than wait.
+    respond_async: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ class Endpoint:
     # Other representations of the answer, by media type, with an example of each (e.g. CSV).
     alternative_media: dict[str, str] = field(default_factory=dict)
     error_codes: tuple[int, ...] = field(default=())
+    # Honours `Prefer: respond-async`: the call then answers the record that follows the work, and
+    # the answer is 202 with `Location` (this template, filled with the record's id).
+    async_location: str | None = None
 
     @property
     def mutating(self) -> bool:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -87,6 +89,38 @@ def worker(services: Any) -> Iterator[subprocess.Popen[bytes]]:
         [sys.executable, "-m", "app.cli", "worker", "--threads", "2"], env=env, stdout=log, stderr=log
     )
     yield process
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def api_server(services: Any) -> Iterator[str]:
+    """The real API (`rouptimize serve-api`) in its own process on a loopback port, for what the
+    in-process client cannot carry (WebSocket subscriptions): its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, **services.env(), "ROUPTIMIZE_DATA_DIR": str(get_settings().data_dir)}
+    log = open(get_settings().data_dir / "api.log", "wb")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve-api", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=log, stderr=log,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None and time.monotonic() < deadline, "the API server did not start"
+        time.sleep(0.2)
+    yield base
     process.terminate()
     try:
         process.wait(timeout=30)

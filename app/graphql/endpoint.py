@@ -99,7 +99,7 @@ async def graphql_endpoint(request: Request) -> Response:
         and "query" not in request.query_params
     ):
         return HTMLResponse(
-            _GRAPHIQL.replace("{{ SUBSCRIPTION_ENABLED }}", "false").replace("{{ REPLACE_VARIABLES }}", "")
+            _GRAPHIQL.replace("{{ SUBSCRIPTION_ENABLED }}", "true").replace("{{ REPLACE_VARIABLES }}", "")
         )
     try:
         payload, raw = await _read_operation(request)

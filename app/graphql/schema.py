@@ -17,6 +17,11 @@ from app.drivers.types import DriverMutations, DriverQueries
 from app.graphql.scalars import SCALAR_MAP
 from app.missions.types import MissionHistoryQueries, MissionMutations, MissionQueries
 from app.mobile_users.types import MobileUserMutations, MobileUserQueries
+from app.optimization_jobs.types import (
+    OptimizationJobMutations,
+    OptimizationJobQueries,
+    OptimizationJobSubscriptions,
+)
 from app.reports.types import ReportQueries, ReportSectionQueries
 from app.routes.types import RouteDetailQueries, RouteMutations, RouteQueries
 from app.vehicles.types import VehicleMutations, VehicleQueries
@@ -25,13 +30,14 @@ QUERIES: tuple[type, ...] = (
     CompanyQueries, BranchQueries, DepotQueries, ApiTokenQueries,
     VehicleQueries, DriverQueries, MobileUserQueries, AssignmentQueries, RouteQueries,
     RouteDetailQueries, MissionQueries, MissionHistoryQueries, ReportQueries, ReportSectionQueries,
-    DashboardQueries,
+    DashboardQueries, OptimizationJobQueries,
 )  # fmt: skip
 MUTATIONS: tuple[type, ...] = (
     BranchMutations, DepotMutations, ApiTokenMutations,
     VehicleMutations, DriverMutations, MobileUserMutations, AssignmentMutations, RouteMutations,
-    MissionMutations,
+    MissionMutations, OptimizationJobMutations,
 )  # fmt: skip
+SUBSCRIPTIONS: tuple[type, ...] = (OptimizationJobSubscriptions,)
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -39,10 +45,12 @@ MAX_TOKENS = 4000
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
+Subscription = merge_types("Subscription", SUBSCRIPTIONS)
 
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     extensions=[
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),

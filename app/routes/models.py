@@ -2,10 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, UniqueConstraint, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import DateTime, UniqueConstraint
 from sqlmodel import Field
 
 from app.core.models import TenantColumns
@@ -37,23 +35,3 @@ class Route(TenantColumns, table=True):
     optimized_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
     started_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
     completed_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
-
-
-class OptimizationJob(TenantColumns, table=True):
-    """One auto-optimize run: its request, where it stands, and what it made (or why it failed)."""
-
-    __tablename__ = "optimization_job"
-    # The sweeper's question: which unfinished jobs have not moved for a while.
-    __table_args__ = (
-        Index(
-            "ix_optimization_job_unfinished",
-            "updated_at",
-            postgresql_where=text("status IN ('queued', 'running')"),
-        ),
-    )
-
-    status: str = Field(default="queued", max_length=16)
-    progress: int = 0
-    request: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
-    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
-    error: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))

@@ -1,5 +1,5 @@
 """Planning with the optimizer: the previews (`plan`, `plan_mission_route`); saving a plan is
-`app/routes/optimizing.py`.
+`app/routes/optimizing.py`, run as a job by `app/optimization_jobs`.
 
 The records of a branch and day become a `vrp.Problem` (branch-local times as seconds from
 midnight); its solution becomes routes whose timing comes from `plan_timing`, the same function
@@ -7,17 +7,17 @@ that times persisted routes, so a preview shows the ETAs the saved route will sh
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import math
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
 from app.assignments.models import VehicleDriverAssignment
 from app.branches.models import Branch
+from app.core import processes
 from app.core.db import UnitOfWork
 from app.core.errors import Conflict, ValidationFailed
 from app.core.repository import Repository
@@ -40,12 +40,9 @@ from app.routes.schemas import (
     UnassignedReason,
 )
 from app.routes.timing import DEFAULT_START, StopInput, plan_timing
+from app.settings import get_settings
 from app.vehicles.models import Vehicle
 
-OPTIMIZE_ACTOR = "route.optimize"  # implemented in workers/optimization.py
-OPTIMIZE_QUEUE = "optimization"
-# Runs up to this many missions answer at once (status `succeeded`); bigger ones go to the worker.
-SYNC_MAX_MISSIONS = 50
 DAY = 86_400
 FINISHED = ("delivered", "proofed", "failed", "cancelled")
 SCALE = 1000  # kg -> g, m3 -> litres: the solver's loads are integers
@@ -69,6 +66,7 @@ class Setting:
     end: Depot | None
     start_time: dt.time | None
     time_limit: float
+    engine: str
 
 
 def _seconds(value: dt.time) -> int:
@@ -140,12 +138,10 @@ def problem_of(setting: Setting, provider: MatrixProvider) -> vrp.Problem:
 
 async def solve(setting: Setting) -> tuple[vrp.Solution, MatrixProvider]:
     provider = default_provider()
-    problem = problem_of(setting, provider)
-    problem = vrp.Problem(
-        problem.distances, problem.durations, problem.jobs, problem.vehicles, solve_seconds(setting)
-    )
-    # The solver holds the CPU for its whole time limit: off the event loop.
-    return await asyncio.to_thread(vrp.solve, problem), provider
+    problem = replace(problem_of(setting, provider), time_limit_seconds=solve_seconds(setting))
+    # The solver holds a CPU for its whole time limit: in a process of its own, so this one keeps
+    # serving (a thread would still hold this interpreter's lock).
+    return await processes.run(vrp.solve, problem, setting.engine), provider
 
 
 def solve_seconds(setting: Setting) -> float:
@@ -295,7 +291,14 @@ async def plan_setting(uow: UnitOfWork, data: PlanRoutes) -> Setting:
         )  # fmt: skip
     drivers = await _drivers(uow, vehicles, data.date, branch.timezone)
     fleet = [Fleet(v, drivers.get(v.id)) for v in vehicles]
-    return Setting(branch, data.date, missions, fleet, start, end, data.start_time, data.time_limit_seconds)
+    return Setting(
+        branch, data.date, missions, fleet, start, end, data.start_time, data.time_limit_seconds,
+        engine_of(data),
+    )  # fmt: skip
+
+
+def engine_of(options: PlanOptions) -> str:
+    return options.engine.value if options.engine else get_settings().optimizer_engine
 
 
 async def _missions(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> list[Mission]:
@@ -360,9 +363,7 @@ async def plan_mission_route(uow: UnitOfWork, data: PlanMissionRoute) -> RoutePl
     drivers = await _drivers(uow, [vehicle] if vehicle else [], first.date, branch.timezone)
     fleet = [Fleet(vehicle, drivers.get(vehicle.id) if vehicle else None)]
     setting = Setting(
-        branch, first.date, missions, fleet, start, end, data.start_time, data.time_limit_seconds
-    )
+        branch, first.date, missions, fleet, start, end, data.start_time, data.time_limit_seconds,
+        engine_of(data),
+    )  # fmt: skip
     return await _answer(uow, setting)
-
-
-# --- auto-optimize --------------------------------------------------------------------------------

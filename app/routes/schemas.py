@@ -215,6 +215,11 @@ class NavigationGeometryOut(OutModel):
 TimeLimit = Annotated[int, Field(ge=1, le=30, description="Solver time limit in seconds, 1..30 (default 5).")]
 
 
+class Engine(enum.StrEnum):
+    PYVRP = "pyvrp"
+    ORTOOLS = "ortools"
+
+
 class PlanOptions(InputModel):
     start_depot_id: uuid.UUID | None = Field(
         None, description="Where routes start; default: the branch's oldest depot, if it has one."
@@ -226,6 +231,11 @@ class PlanOptions(InputModel):
         "and its driver's shift start, else 08:00.",
     )
     time_limit_seconds: TimeLimit = 5
+    engine: Engine | None = Field(
+        None,
+        description="The optimizer: `pyvrp` (hybrid genetic search, the default) or `ortools`. "
+        "Default: the deployment's OPTIMIZER_ENGINE.",
+    )
 
 
 class PlanRoutes(PlanOptions):
@@ -303,38 +313,3 @@ class RoutePlanOut(OutModel):
     unassigned: list[UnassignedOut]
     credits_required: int = Field(description="Credits that saving this plan would consume.")
     credits_remaining: int
-
-
-class JobStatus(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-
-
-class OptimizationResultOut(OutModel):
-    route_ids: list[uuid.UUID]
-    unassigned: list[UnassignedOut]
-
-
-class JobErrorOut(OutModel):
-    code: str
-    message: str
-    details: Any = None
-
-
-class OptimizationJobOut(OutModel):
-    job_id: uuid.UUID
-    status: JobStatus
-    progress: int = Field(description="0..100")
-    result: OptimizationResultOut | None = None
-    error: JobErrorOut | None = None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-    @classmethod
-    def from_record(cls, job: Any) -> OptimizationJobOut:
-        return cls(
-            job_id=job.id, status=job.status, progress=job.progress, result=job.result, error=job.error,
-            created_at=job.created_at, updated_at=job.updated_at,
-        )  # fmt: skip

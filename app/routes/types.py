@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 import strawberry
 from strawberry.experimental.pydantic import type as pydantic_type
-from strawberry.scalars import JSON
 
 from app.branches.types import Branch, as_branch
 from app.depots.models import Depot as DepotModel
@@ -16,14 +14,12 @@ from app.graphql.crud import resource_queries
 from app.graphql.inputs import graphql_enum, input_type, to_model
 from app.graphql.loaders import Loaders, by_id_loader
 from app.graphql.mutations import Deleted, mutation, query
-from app.routes import optimizing, planning
+from app.routes import planning
 from app.routes.schemas import (
     AddMissions,
     AssignDriver,
     AssignVehicle,
-    JobStatus,
     LoadOut,
-    OptimizationJobOut,
     PlanMissionRoute,
     PlannedRouteOut,
     PlannedStopOut,
@@ -120,7 +116,6 @@ class RouteTimeline:
 
 # --- planning ---------------------------------------------------------------------------------
 
-JobStatusEnum = graphql_enum(JobStatus)
 UnassignedReasonEnum = graphql_enum(UnassignedReason)
 
 
@@ -149,45 +144,6 @@ class RoutePlan:
     pass
 
 
-@strawberry.type
-class OptimizationJobResult:
-    route_ids: list[uuid.UUID]
-    unassigned: list[UnassignedMission]
-
-
-@strawberry.type
-class OptimizationJobError:
-    code: str
-    message: str
-    details: JSON | None
-
-
-@strawberry.type(description="An auto-optimize run: poll it until `status` is SUCCEEDED or FAILED.")
-class OptimizationJob:
-    job_id: uuid.UUID
-    status: JobStatusEnum  # type: ignore[valid-type]
-    progress: int
-    result: OptimizationJobResult | None
-    error: OptimizationJobError | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-
-def as_job(record: object) -> OptimizationJob:
-    out = OptimizationJobOut.from_record(record)
-    result = out.result
-    return OptimizationJob(
-        job_id=out.job_id, status=out.status, progress=out.progress,
-        result=OptimizationJobResult(
-            route_ids=result.route_ids,
-            unassigned=[UnassignedMission.from_pydantic(u) for u in result.unassigned],  # type: ignore[attr-defined]
-        ) if result else None,
-        error=OptimizationJobError(code=out.error.code, message=out.error.message, details=out.error.details)
-        if out.error else None,
-        created_at=out.created_at, updated_at=out.updated_at,
-    )  # fmt: skip
-
-
 def as_plan(plan: RoutePlanOut) -> RoutePlan:
     return RoutePlan.from_pydantic(plan)  # type: ignore[attr-defined,no-any-return]
 
@@ -211,10 +167,6 @@ class RouteDetailQueries:
         uow = info.context.uow
         timeline = await route_timeline(uow, await route_service.get(uow, id))
         return RouteTimeline.from_pydantic(timeline)  # type: ignore[attr-defined,no-any-return]
-
-    @query(description="An auto-optimize job, for polling its status and result.")
-    async def optimization_job(self, info: Info, id: uuid.UUID) -> OptimizationJob:
-        return as_job(await optimizing.get_job(info.context.uow, id))
 
 
 @strawberry.type
@@ -265,10 +217,3 @@ class RouteMutations:
     @mutation(description="Preview the best order of the given missions as one route; saves nothing.")
     async def plan_mission_route(self, info: Info, input: PlanMissionRouteInput) -> RoutePlan:  # type: ignore[valid-type]
         return as_plan(await planning.plan_mission_route(info.context.uow, to_model(PlanMissionRoute, input)))
-
-    @mutation(
-        description="Build and save optimized routes for a branch and day (charges credits). Up to 50 "
-        "missions finish at once; bigger runs are queued: poll `optimizationJob`."
-    )
-    async def auto_optimize_routes(self, info: Info, input: PlanRoutesInput) -> OptimizationJob:  # type: ignore[valid-type]
-        return as_job(await optimizing.auto_optimize(info.context.uow, to_model(PlanRoutes, input)))

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from app.core.principal import Scope
-from app.routes import optimizing, planning
-from app.routes.schemas import OptimizationJobOut, PlanMissionRoute, PlanRoutes, RoutePlanOut
+from app.optimization_jobs import service as jobs
+from app.optimization_jobs.schemas import OptimizationJobOut
+from app.routes import planning
+from app.routes.schemas import PlanMissionRoute, PlanRoutes, RoutePlanOut
+from rest_compat.endpoints import optimization_jobs
 from rest_compat.spec import Endpoint, example_id
 
 TAG = "Routes"
@@ -15,7 +18,7 @@ MISSION_A, MISSION_B, MISSION_C = (
 VEHICLE = "3e2d1c0b-9a8f-4e7d-8c6b-5a4938271605"
 PLAN = {
     "branchId": example_id(), "date": "2026-11-26", "vehicleIds": [VEHICLE], "missionIds": None,
-    "startDepotId": None, "endDepotId": None, "startTime": "08:30", "timeLimitSeconds": 5,
+    "startDepotId": None, "endDepotId": None, "startTime": "08:30", "timeLimitSeconds": 5, "engine": "pyvrp",
 }  # fmt: skip
 PLANNED = {"data": {
     "routes": [{
@@ -35,17 +38,11 @@ PLANNED = {"data": {
     "unassigned": [{"missionId": MISSION_C, "reason": "time_window"}],
     "creditsRequired": 2, "creditsRemaining": 198,
 }}  # fmt: skip
-JOB = {"data": {
-    "jobId": example_id(), "status": "succeeded", "progress": 100,
-    "result": {"routeIds": ["0b3c9a52-52f4-4c1e-9a0b-3f1f1e2d4c5b"],
-               "unassigned": [{"missionId": MISSION_C, "reason": "capacity"}]},
-    "error": None, "createdAt": "2026-11-25T16:00:00Z", "updatedAt": "2026-11-25T16:00:00Z",
-}}  # fmt: skip
-
 PREVIEW = (
-    "Runs the optimizer (OR-Tools: vehicle capacities in weight, volume and items; mission time windows "
-    "and service durations; driver shifts; depot opening hours; start and end depots; priorities, "
-    "lower ones left out first) for at most `timeLimitSeconds` (small runs stop sooner) and answers the "
+    "Runs the optimizer (`engine`: `pyvrp` by default, or `ortools`) with vehicle capacities in weight, "
+    "volume and items; mission time windows and service durations; driver shifts; depot opening hours; "
+    "start and end depots; priorities (lower ones left out first), for at most `timeLimitSeconds` "
+    "(small runs stop sooner) and answers the "
     "proposed routes with ETAs as saved routes would show them. Persists nothing and charges nothing; "
     "`creditsRequired` is what saving the plan would consume (missions never charged before). Each "
     "mission left out has a `reason`: `capacity` (no vehicle has room), `time_window` (no insertion "
@@ -77,19 +74,21 @@ ENDPOINTS = [
              "`vehicleId` its capacities and its driver's shift apply, else nothing limits the route. "
              + PREVIEW),
     Endpoint("POST", "/routes/auto-optimize", Scope.WRITE,
-             lambda uow, c: optimizing.auto_optimize(uow, c.body),
+             lambda uow, c: jobs.start(uow, c.body, in_background=c.respond_async),
+             async_location=optimization_jobs.LOCATION,
              summary="Auto-optimize routes and consume credits according to existing rules.", tag=TAG,
              body=PlanRoutes, returns=OptimizationJobOut, error_codes=(402,),
              emits=("route.created", "route.optimized", "mission.status_changed"),
-             example=PLAN, response_example=JOB,
+             example=PLAN, response_example={"data": optimization_jobs.JOB},
              description="Plans as `POST /routes/plan` does, then saves each proposed route as "
              "`POST /routes` would (same checks, one credit per mission never charged before, "
              "`route.created` and `mission.status_changed` per mission), sets `optimizedAt` and emits "
-             "`route.optimized`. Answers an optimization job. A run of up to 50 missions is done within "
-             "the request: the job is `succeeded` with `result: {routeIds, unassigned}`, and a shortage of "
-             "credits is `402 insufficient_credits` with `details.required`/`remaining` (nothing saved). "
-             "A bigger run "
-             "answers `queued` and runs on a worker; poll it with the GraphQL query `optimizationJob(id)` "
-             "(`status` queued -> running -> succeeded | failed, `progress` 0..100; a failed job carries "
-             "`error: {code, message, details}`, e.g. `insufficient_credits`, and saved nothing)."),
+             "`route.optimized`. Answers the optimization job. By default the run is done within the "
+             "request (`200`, the job `succeeded` with `result: {routeIds, unassigned, creditsCharged}`); "
+             "a shortage of credits is `402 insufficient_credits` with `details.required`/`remaining` and "
+             "saves nothing. With `Prefer: respond-async` (RFC 7240) the job is queued for a worker: "
+             "`202` with `Location: /api/v1/optimization-jobs/{id}` and `Preference-Applied: "
+             "respond-async`; follow it there (or with the GraphQL subscription `optimizationJob`), "
+             "cancel it with `POST /api/v1/optimization-jobs/{id}/cancel`. A queued job that fails "
+             "records `error: {code, message, details}` (e.g. `insufficient_credits`) and saves nothing."),
 ]  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from tests.fixtures import days
 from tests.fixtures.factories import Factory, Tenant
 
 Maker = Callable[[Factory, Tenant], Awaitable[dict[str, Any]]]
@@ -24,6 +25,19 @@ async def _webhook_endpoint(factory: Factory, tenant: Tenant) -> dict[str, Any]:
     return response.json()["data"]  # type: ignore[no-any-return]
 
 
+async def _optimization_job(factory: Factory, tenant: Tenant) -> dict[str, Any]:
+    """A queued job (no broker in the test process: it stays queued, so it can still be cancelled)."""
+    branch = await factory.branch(tenant)
+    await factory.mission(tenant, branch["id"])
+    response = await factory.client.post(
+        "/api/v1/routes/auto-optimize",
+        json={"branchId": branch["id"], "date": days.day(), "timeLimitSeconds": 1},
+        headers=tenant.headers(Prefer="respond-async"),
+    )
+    assert response.status_code == 202, response.text
+    return response.json()["data"]  # type: ignore[no-any-return]
+
+
 MAKERS: dict[str, Maker] = {
     "branches": lambda f, t: f.branch(t),
     "depots": lambda f, t: f.depot(t),
@@ -35,6 +49,7 @@ MAKERS: dict[str, Maker] = {
     "missions": lambda f, t: f.mission(t),
     "routes": lambda f, t: f.route(t),
     "webhook-endpoints": _webhook_endpoint,
+    "optimization-jobs": _optimization_job,
 }
 
 

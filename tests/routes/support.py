@@ -112,3 +112,25 @@ async def verify(client: httpx.AsyncClient, tenant: Tenant, made: dict[str, Any]
     async with unit_of_work(Principal.system(tenant.id)) as uow:
         record = await uow.scalar(select(Mission).where(Mission.id == uuid.UUID(made["id"])))
         await lifecycle.move(uow, record, MissionStatus.PROOFED)
+
+
+# Around the factory depot (41.01, 29.01): a few kilometres apart.
+SPOTS = [(41.02, 29.03), (41.03, 29.00), (41.00, 29.04), (41.04, 29.02), (40.99, 29.00), (41.02, 28.99)]
+
+
+async def plannable_day(
+    factory: Factory, tenant: Tenant, missions: int = 4, **vehicle: Any
+) -> dict[str, Any]:
+    """A branch with a depot, a van and `missions` unassigned missions of DAY around the depot
+    (beyond the six SPOTS, spread on a grid): `branch`, `depot`, `vehicle` and mission `missions` ids."""
+    branch = await factory.branch(tenant)
+    depot = await factory.depot(tenant, branch["id"])
+    van = await factory.vehicle(tenant, branch["id"], **vehicle)
+    spots = SPOTS + [
+        (40.98 + (n % 10) * 0.008, 28.97 + (n // 10) * 0.008) for n in range(max(0, missions - 6))
+    ]
+    ids = [
+        (await mission(factory, tenant, branch["id"], latitude=lat, longitude=lng))["id"]
+        for lat, lng in spots[:missions]
+    ]
+    return {"branch": branch, "depot": depot, "vehicle": van, "missions": ids}

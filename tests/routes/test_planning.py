@@ -1,41 +1,20 @@
 """Planning through REST: previews persist and charge nothing; auto-optimize saves routes the way
-manual routes are saved (credits once per mission, events), synchronously or on the worker."""
+manual routes are saved (credits once per mission, events). Jobs on the worker: tests/optimization_jobs."""
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
-import uuid
 from typing import Any
 
 import httpx
-import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from app.core import clock, jobs
 from app.core.db import unit_of_work
 from app.core.principal import Principal
-from app.routes import optimizing
-from app.routes.models import OptimizationJob, Route
+from app.routes.models import Route
 from app.settings import get_settings
 from tests.fixtures import days
 from tests.fixtures.factories import Factory, Tenant
-from tests.routes.support import DAY, changes, credits, ledger, mission, mission_row
-from workers.optimization import sweep_stale_jobs
-
-# Around the factory depot (41.01, 29.01): a few kilometres apart.
-SPOTS = [(41.02, 29.03), (41.03, 29.00), (41.00, 29.04), (41.04, 29.02), (40.99, 29.00), (41.02, 28.99)]
-
-
-async def _setup(factory: Factory, tenant: Tenant, missions: int = 4, **vehicle: Any) -> dict[str, Any]:
-    branch = await factory.branch(tenant)
-    depot = await factory.depot(tenant, branch["id"])
-    van = await factory.vehicle(tenant, branch["id"], **vehicle)
-    ids = [
-        (await mission(factory, tenant, branch["id"], latitude=lat, longitude=lng))["id"]
-        for lat, lng in SPOTS[:missions]
-    ]
-    return {"branch": branch, "depot": depot, "vehicle": van, "missions": ids}
+from tests.routes.support import DAY, changes, credits, ledger, mission, mission_row, plannable_day
 
 
 async def _route_count(tenant: Tenant) -> int:
@@ -56,7 +35,7 @@ class TestPlanPreview:
         self, client: httpx.AsyncClient, factory: Factory
     ) -> None:
         tenant = await factory.tenant(credits=10)
-        s = await _setup(factory, tenant, capacityWeightKg=100)
+        s = await plannable_day(factory, tenant, capacityWeightKg=100)
         before = await changes(tenant.id)
         response = await _post(
             client,
@@ -87,7 +66,7 @@ class TestPlanPreview:
 
     async def test_eta_matches_the_saved_route(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant = await factory.tenant()
-        s = await _setup(factory, tenant)
+        s = await plannable_day(factory, tenant)
         body = {"branchId": s["branch"]["id"], "date": DAY, "timeLimitSeconds": 1}
         plan = (await _post(client, tenant, "/routes/plan", body)).json()["data"]
         (route,) = plan["routes"]
@@ -111,7 +90,7 @@ class TestPlanPreview:
 
     async def test_unassigned_reasons(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant = await factory.tenant()
-        s = await _setup(factory, tenant, missions=1, capacityWeightKg=50, capacityItems=10)
+        s = await plannable_day(factory, tenant, missions=1, capacityWeightKg=50, capacityItems=10)
         branch = s["branch"]["id"]
         heavy = (await mission(factory, tenant, branch, latitude=41.02, longitude=29.02, weightKg=80))["id"]
         early = (
@@ -188,7 +167,7 @@ class TestPlanPreview:
 class TestPlanMissionRoute:
     async def test_orders_the_given_missions(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant = await factory.tenant()
-        s = await _setup(factory, tenant, missions=5)
+        s = await plannable_day(factory, tenant, missions=5)
         chosen = s["missions"][:3]
         response = await _post(
             client, tenant, "/missions/plan-route", {"missionIds": chosen, "startTime": "09:00"}
@@ -216,12 +195,14 @@ class TestAutoOptimize:
         self, client: httpx.AsyncClient, factory: Factory
     ) -> None:
         tenant = await factory.tenant(credits=10)
-        s = await _setup(factory, tenant)
+        s = await plannable_day(factory, tenant)
         body = {"branchId": s["branch"]["id"], "date": DAY, "timeLimitSeconds": 1}
         response = await _post(client, tenant, "/routes/auto-optimize", body, **{"Idempotency-Key": "opt-1"})
         assert response.status_code == 200, response.text
         job = response.json()["data"]
-        assert (job["status"], job["progress"]) == ("succeeded", 100)
+        default = get_settings().optimizer_engine
+        assert (job["status"], job["progress"], job["engine"]) == ("succeeded", 100, default)
+        assert job["result"]["creditsCharged"] == 4 and job["startedAt"] <= job["finishedAt"]
         (route_id,) = job["result"]["routeIds"]
         assert job["result"]["unassigned"] == []
         route = (await client.get(f"/api/v1/routes/{route_id}", headers=tenant.headers())).json()["data"]
@@ -238,14 +219,14 @@ class TestAutoOptimize:
         assert await credits(client, tenant) == 6 and await _route_count(tenant) == 1
         # Nothing is left to plan: a second run makes no route and charges nothing.
         again = (await _post(client, tenant, "/routes/auto-optimize", body)).json()["data"]
-        assert again["result"] == {"routeIds": [], "unassigned": []}
+        assert again["result"] == {"routeIds": [], "unassigned": [], "creditsCharged": 0}
         assert await credits(client, tenant) == 6
 
     async def test_short_of_credits_is_402_and_leaves_nothing(
         self, client: httpx.AsyncClient, factory: Factory
     ) -> None:
         tenant = await factory.tenant(credits=3)
-        s = await _setup(factory, tenant)
+        s = await plannable_day(factory, tenant)
         before = await changes(tenant.id)
         response = await _post(
             client,
@@ -258,137 +239,3 @@ class TestAutoOptimize:
         assert await _route_count(tenant) == 0 and await credits(client, tenant) == 3
         assert await changes(tenant.id) == before
         assert [(await mission_row(tenant, m)).status for m in s["missions"]] == ["unassigned"] * 4
-
-
-@pytest.mark.usefixtures("delivering")
-class TestAutoOptimizeOnTheWorker:
-    async def test_big_run_is_queued_and_done_by_the_worker(
-        self, client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        tenant, response = await _queue_job(client, factory, monkeypatch, credits=10)
-        job = response.json()["data"]
-        assert response.status_code == 200 and job["status"] == "queued" and job["result"] is None
-        done = await _poll(client, tenant, job["jobId"])
-        assert done["status"] == "SUCCEEDED" and done["progress"] == 100, done
-        assert len(done["result"]["routeIds"]) == 1
-        assert await credits(client, tenant) == 6
-
-    async def test_failure_is_reported_on_the_job(
-        self, client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        tenant, response = await _queue_job(client, factory, monkeypatch, credits=3)
-        done = await _poll(client, tenant, response.json()["data"]["jobId"])
-        assert done["status"] == "FAILED"
-        assert done["error"]["code"] == "insufficient_credits"
-        assert await _route_count(tenant) == 0 and await credits(client, tenant) == 3
-
-
-async def _queue_job(
-    client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch, credits: int
-) -> tuple[Tenant, httpx.Response]:
-    """An auto-optimize run too big to solve in its request (the limit lowered to 2 missions), so
-    it is queued for the worker: the tenant and the answer."""
-    monkeypatch.setattr(optimizing, "SYNC_MAX_MISSIONS", 2)
-    tenant = await factory.tenant(credits=credits)
-    s = await _setup(factory, tenant)
-    body = {"branchId": s["branch"]["id"], "date": DAY, "timeLimitSeconds": 1}
-    return tenant, await _post(client, tenant, "/routes/auto-optimize", body)
-
-
-async def _poll(client: httpx.AsyncClient, tenant: Tenant, job_id: str, limit: float = 60) -> dict[str, Any]:
-    query = """query($id: UUID!) { optimizationJob(id: $id) { jobId status progress
-        result { routeIds unassigned { missionId reason } } error { code message } } }"""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while True:
-        response = await client.post(
-            "/graphql", json={"query": query, "variables": {"id": job_id}}, headers=tenant.headers("read")
-        )
-        job: dict[str, Any] = response.json()["data"]["optimizationJob"]
-        if job["status"] in ("SUCCEEDED", "FAILED") or loop.time() > deadline:
-            return job
-        await asyncio.sleep(0.3)
-
-
-class TestJobsLeftBehind:
-    """The sweep finds auto-optimize jobs whose message was lost, or whose worker died mid-run."""
-
-    async def _queued_job(
-        self, client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
-    ) -> tuple[Tenant, str]:
-        # No broker in this process: the job's message is lost, as if Redis was away at commit.
-        tenant, response = await _queue_job(client, factory, monkeypatch, credits=10)
-        assert response.json()["data"]["status"] == "queued"
-        return tenant, response.json()["data"]["jobId"]
-
-    async def _age(self, tenant: Tenant, job_id: str, **values: Any) -> None:
-        async with unit_of_work(Principal.system(tenant.id)) as uow:
-            await uow.execute(
-                update(OptimizationJob)
-                .where(OptimizationJob.id == job_id)
-                .values(updated_at=clock.utcnow() - dt.timedelta(hours=1), **values)
-            )
-
-    async def test_a_lost_message_is_sent_again(
-        self, client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch, worker: object
-    ) -> None:
-        tenant, job_id = await self._queued_job(client, factory, monkeypatch)
-        await asyncio.sleep(1)
-        assert (await _poll(client, tenant, job_id, limit=0))["status"] == "QUEUED"
-        await self._age(tenant, job_id)
-        jobs.configure(get_settings().redis_url)
-        try:
-            await sweep_stale_jobs()
-        finally:
-            jobs.close()
-        done = await _poll(client, tenant, job_id)
-        assert done["status"] == "SUCCEEDED" and len(done["result"]["routeIds"]) == 1, done
-
-    async def test_a_job_whose_worker_died_is_failed(
-        self, client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        tenant, job_id = await self._queued_job(client, factory, monkeypatch)
-        await self._age(tenant, job_id, status="running", progress=10)
-        await sweep_stale_jobs()
-        job = await _poll(client, tenant, job_id, limit=0)
-        assert job["status"] == "FAILED" and job["error"]["code"] == "internal_error"
-        assert "start it again" in job["error"]["message"]
-        assert await _route_count(tenant) == 0 and await credits(client, tenant) == 10
-
-
-async def test_progress_is_recorded_while_the_solver_runs(
-    client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Pollers see a running job's progress move, recorded in transactions of its own while the
-    solver searches, then 100 once it is saved."""
-    monkeypatch.setattr(optimizing, "PROGRESS_EVERY_SECONDS", 0.1)
-    tenant, response = await _queue_job(client, factory, monkeypatch, credits=10)
-    job_id = uuid.UUID(response.json()["data"]["jobId"])
-    solve = optimizing.solve
-
-    async def slow_solve(setting: Any) -> Any:
-        await asyncio.sleep(0.6)  # a search long enough to be watched
-        return await solve(setting)
-
-    monkeypatch.setattr(optimizing, "solve", slow_solve)
-    monkeypatch.setattr(optimizing, "solve_seconds", lambda setting: 0.6)
-    principal = Principal.system(tenant.id)
-    recorded: list[int] = []
-
-    async def record(progress: int) -> None:
-        async with unit_of_work(principal) as uow:
-            await optimizing.record_progress(uow, job_id, progress)
-
-    async def report(progress: int) -> None:
-        # Bounded: were the job's row locked while it solves, this would wait for ever.
-        await asyncio.wait_for(record(progress), timeout=5)
-        recorded.append((await _poll(client, tenant, str(job_id), limit=0))["progress"])
-
-    async with unit_of_work(principal) as uow:
-        assert await optimizing.start_job(uow, job_id)
-    async with unit_of_work(principal) as uow:
-        await optimizing.run_job(uow, job_id, report)
-    done = await _poll(client, tenant, str(job_id), limit=0)
-    assert done["status"] == "SUCCEEDED" and done["progress"] == 100
-    assert len(recorded) >= 3 and recorded == sorted(recorded), recorded
-    assert all(10 < p <= 90 for p in recorded), recorded

@@ -1,0 +1,125 @@
+"""Optimization jobs in GraphQL: the same rules as REST, and a subscription (graphql-transport-ws on
+the real server) that pushes each progress step and ends with the final state."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from app.settings import get_settings
+from tests.fixtures.factories import Factory, Tenant
+from tests.graphql.client import gql
+from tests.optimization_jobs.support import JOBS
+from tests.routes.support import DAY, credits, plannable_day
+
+FIELDS = (
+    "id status progress engine branchId date startedAt finishedAt "
+    "result { routeIds creditsCharged } error { code }"
+)
+START = f"""mutation($input: PlanRoutesInput!, $async: Boolean!) {{
+  autoOptimizeRoutes(input: $input, respondAsync: $async) {{ {FIELDS} }} }}"""
+CANCEL = f"mutation($id: UUID!) {{ cancelOptimizationJob(id: $id) {{ {FIELDS} }} }}"
+WATCH = f"subscription($id: UUID!) {{ optimizationJob(id: $id) {{ {FIELDS} }} }}"
+
+
+async def _start(
+    client: httpx.AsyncClient, tenant: Tenant, day: dict[str, Any], respond_async: bool, **input: Any
+) -> dict[str, Any]:
+    variables = {"input": {"branchId": day["branch"]["id"], "date": DAY, "timeLimitSeconds": 1, **input},
+                 "async": respond_async}  # fmt: skip
+    body = (await gql(client, tenant.write_token, START, variables)).json()
+    assert "errors" not in body, body
+    return body["data"]["autoOptimizeRoutes"]  # type: ignore[no-any-return]
+
+
+async def test_start_list_and_cancel(client: httpx.AsyncClient, factory: Factory) -> None:
+    tenant, other = await factory.tenant(credits=20), await factory.tenant()
+    done = await _start(client, tenant, await plannable_day(factory, tenant, 2), False, engine="ORTOOLS")
+    assert (done["status"], done["engine"], done["result"]["creditsCharged"]) == ("SUCCEEDED", "ORTOOLS", 2)
+    queued = await _start(client, tenant, await plannable_day(factory, tenant, 2), True)
+    assert (queued["status"], queued["progress"], queued["engine"]) == (
+        "QUEUED",
+        0,
+        get_settings().optimizer_engine.upper(),
+    )
+    listed = await gql(client, tenant.read_token,
+                       "{ optimizationJobs(status: [QUEUED]) { items { id } hasMore } }")  # fmt: skip
+    assert listed.json()["data"]["optimizationJobs"] == {"items": [{"id": queued["id"]}], "hasMore": False}
+
+    refused = (await gql(client, tenant.read_token, CANCEL, {"id": queued["id"]})).json()
+    assert refused["errors"][0]["extensions"]["code"] == "insufficient_scope"
+    foreign = (await gql(client, other.write_token, CANCEL, {"id": queued["id"]})).json()
+    assert foreign["errors"][0]["extensions"]["code"] == "not_found"
+    cancelled = (await gql(client, tenant.write_token, CANCEL, {"id": queued["id"]})).json()
+    assert cancelled["data"]["cancelOptimizationJob"]["status"] == "CANCELLED"
+    again = (await gql(client, tenant.write_token, CANCEL, {"id": done["id"]})).json()
+    assert again["errors"][0]["extensions"]["code"] == "conflict"
+    assert again["errors"][0]["extensions"]["details"] == {"status": "succeeded"}
+    # REST reads the same jobs.
+    rest = await client.get(f"{JOBS}/{queued['id']}", headers=tenant.headers("read"))
+    assert rest.json()["data"]["status"] == "cancelled" and await credits(client, tenant) == 18
+
+
+async def _subscribe(server: str, credential: str, job_id: str) -> list[dict[str, Any]]:
+    """Every message of one subscription, up to its `complete`."""
+    url = server.replace("http://", "ws://") + "/graphql"
+    messages: list[dict[str, Any]] = []
+    async with connect(url, subprotocols=["graphql-transport-ws"], open_timeout=10) as ws:  # type: ignore[list-item]
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {credential}"}})
+        )
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe",
+                                  "payload": {"query": WATCH, "variables": {"id": job_id}}}))  # fmt: skip
+        while True:
+            message = json.loads(await ws.recv())
+            if message["type"] == "ping":
+                await ws.send(json.dumps({"type": "pong"}))
+                continue
+            messages.append(message)
+            if message["type"] in ("complete", "error"):
+                return messages
+
+
+@pytest.mark.usefixtures("delivering")
+async def test_subscription_pushes_progress_to_the_final_state(
+    client: httpx.AsyncClient, factory: Factory, api_server: str
+) -> None:
+    tenant = await factory.tenant(credits=100)
+    day = await plannable_day(factory, tenant, missions=60)  # about 3.5 s of search
+    job = await _start(client, tenant, day, True, timeLimitSeconds=30)
+    messages = await _subscribe(api_server, tenant.read_token, job["id"])
+    assert messages[-1]["type"] == "complete"
+    states = [m["payload"]["data"]["optimizationJob"] for m in messages[:-1]]
+    progress = [s["progress"] for s in states]
+    assert progress == sorted(progress) and len(set(progress)) == len(progress) >= 3, progress
+    assert any(10 < p < 100 for p in progress), progress
+    final = states[-1]
+    assert (final["status"], final["progress"], final["result"]["creditsCharged"]) == ("SUCCEEDED", 100, 60)
+    assert all(s["status"] in ("QUEUED", "RUNNING") for s in states[:-1])
+
+
+async def test_subscription_needs_a_credential_and_sees_only_its_company(
+    client: httpx.AsyncClient, factory: Factory, api_server: str
+) -> None:
+    tenant, other = await factory.tenant(credits=20), await factory.tenant()
+    done = await _start(client, tenant, await plannable_day(factory, tenant, 1), False)
+    # A finished job: its final state at once, then complete.
+    messages = await _subscribe(api_server, tenant.read_token, done["id"])
+    assert [m["type"] for m in messages] == ["next", "complete"]
+    assert messages[0]["payload"]["data"]["optimizationJob"]["status"] == "SUCCEEDED"
+    foreign = await _subscribe(api_server, other.read_token, done["id"])
+    assert foreign[0]["payload"]["errors"][0]["extensions"]["code"] == "not_found"
+    url = api_server.replace("http://", "ws://") + "/graphql"
+    async with connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer rpt_test_nope"}})
+        )
+        with pytest.raises(ConnectionClosed) as closed:
+            await ws.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
