@@ -22,6 +22,7 @@ from app.core.ratelimit import RateLimiter
 from app.graphql.endpoint import graphql_endpoint
 from app.graphql.subscriptions import GraphQLSubscriptions
 from app.settings import get_settings
+from app.webhooks import sending
 
 
 async def healthz(request: Request) -> Response:
@@ -80,6 +81,7 @@ def build_app(extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
         finally:
             jobs.close()
             processes.shutdown()
+            await sending.close()
             if limiter is not None:
                 await limiter.close()
             await db.dispose()

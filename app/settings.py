@@ -43,9 +43,16 @@ class Settings(BaseSettings):
     average_speed_kmh: float = Field(default=30.0, gt=0)
     osrm_url: str | None = None
 
-    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
-    webhook_max_attempts: int = Field(default=8, ge=1)
-    webhook_retry_base_seconds: float = Field(default=30.0, gt=0)
+    # One delivery attempt, connection to last byte read (at most 64 KiB of the answer are read).
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0, le=60)
+    # Delays before each attempt (Standard Webhooks' schedule: the first at once, the last about
+    # 2.5 days after it), each with +-10 % jitter; after the last one the delivery has failed.
+    webhook_retry_schedule_seconds: str = "0,5,300,1800,7200,18000,36000,50400,72000,86400"
+    # An endpoint failing without a single success for this long is disabled (`failing`).
+    webhook_disable_after_seconds: int = Field(default=5 * 86_400, ge=60)
+    # Lifts the rule that every address a webhook URL names or resolves to is public: for
+    # development and tests with receivers on this machine, never for production.
+    webhook_allow_private_networks: bool = False
     # Events whose fan-out has not run after this long are re-sent by the sweeper.
     webhook_sweep_after_seconds: int = Field(default=60, ge=1)
     # Optimization jobs still queued after this long are handed to the workers again (their
@@ -81,10 +88,27 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"production requires {', '.join(s.upper() for s in missing)}")
+            if self.webhook_allow_private_networks:
+                raise ValueError("WEBHOOK_ALLOW_PRIVATE_NETWORKS may not be set in production")
             if self.clock_offset_seconds:
                 raise ValueError(
                     "CLOCK_OFFSET_SECONDS is for trying a deployment on another day, not production"
                 )
+        return self
+
+    @property
+    def webhook_retry_delays(self) -> list[float]:
+        """`webhook_retry_schedule_seconds` as numbers: the delay before attempt 1, 2, ..."""
+        return [float(part) for part in self.webhook_retry_schedule_seconds.split(",") if part.strip()]
+
+    @model_validator(mode="after")
+    def _schedule_is_numbers(self) -> Settings:
+        try:
+            delays = self.webhook_retry_delays
+        except ValueError:
+            raise ValueError("WEBHOOK_RETRY_SCHEDULE_SECONDS must be comma-separated seconds") from None
+        if not delays or any(d < 0 for d in delays):
+            raise ValueError("WEBHOOK_RETRY_SCHEDULE_SECONDS must list at least one delay, none negative")
         return self
 
     def secret(self, name: Literal["token_hash_secret", "session_secret", "webhook_signing_secret"]) -> bytes:

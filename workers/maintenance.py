@@ -15,6 +15,7 @@ from workers.broker import actor
 from workers.schedule import every
 
 log = get_logger("rouptimize.maintenance")
+WEBHOOK_HISTORY = dt.timedelta(days=30)
 
 
 async def expire_idempotency_keys_older_than(uow: UnitOfWork, hours: int) -> int:
@@ -36,3 +37,21 @@ async def expire_idempotency_keys() -> None:
 
 
 every(15 * 60, expire_idempotency_keys)
+
+
+@actor("maintenance.expire_webhook_history", queue_name="maintenance", max_retries=3)
+async def expire_webhook_history() -> None:
+    """Delivery attempts and events are kept 30 days (the events feed and replays reach that far)."""
+    async with unit_of_work(Principal.system(None)) as uow:
+        deleted = await expire_webhook_history_before(uow, utcnow() - WEBHOOK_HISTORY)
+    log.info("webhook_history_expired", attempts=deleted)
+
+
+async def expire_webhook_history_before(uow: UnitOfWork, before: dt.datetime) -> int:
+    """Delete finished attempts and dispatched events created before `before`; answers how many
+    attempts. Owner-side (SECURITY DEFINER), like the idempotency-key expiry."""
+    deleted = await uow.scalar(text("select expire_webhook_history(:before)"), {"before": before})
+    return int(deleted or 0)
+
+
+every(60 * 60, expire_webhook_history)

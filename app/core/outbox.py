@@ -39,6 +39,8 @@ class WebhookEvent(SQLModel, table=True):
     # The sweeper's question: which events are still pending, oldest first.
     __table_args__ = (
         Index("ix_webhook_event_pending", "created_at", postgresql_where=text("status = 'pending'")),
+        # The events feed: a company's events in id (= time) order.
+        Index("ix_webhook_event_company_id_id", "company_id", "id"),
     )
 
     id: str = Field(primary_key=True, max_length=40)

@@ -25,17 +25,18 @@ from app.optimization_jobs.types import (
 from app.reports.types import ReportQueries, ReportSectionQueries
 from app.routes.types import RouteDetailQueries, RouteMutations, RouteQueries
 from app.vehicles.types import VehicleMutations, VehicleQueries
+from app.webhooks.types import WebhookMutations, WebhookQueries
 
 QUERIES: tuple[type, ...] = (
     CompanyQueries, BranchQueries, DepotQueries, ApiTokenQueries,
     VehicleQueries, DriverQueries, MobileUserQueries, AssignmentQueries, RouteQueries,
     RouteDetailQueries, MissionQueries, MissionHistoryQueries, ReportQueries, ReportSectionQueries,
-    DashboardQueries, OptimizationJobQueries,
+    DashboardQueries, OptimizationJobQueries, WebhookQueries,
 )  # fmt: skip
 MUTATIONS: tuple[type, ...] = (
     BranchMutations, DepotMutations, ApiTokenMutations,
     VehicleMutations, DriverMutations, MobileUserMutations, AssignmentMutations, RouteMutations,
-    MissionMutations, OptimizationJobMutations,
+    MissionMutations, OptimizationJobMutations, WebhookMutations,
 )  # fmt: skip
 SUBSCRIPTIONS: tuple[type, ...] = (OptimizationJobSubscriptions,)
 

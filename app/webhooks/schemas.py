@@ -2,16 +2,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import ipaddress
 import uuid
 from typing import Annotated, ClassVar
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StringConstraints
 
 from app.core.outbox import EVENT_TYPES
 from app.core.schemas import InputModel, OutModel, QueryModel, ResourceOut, ShortText, UpdateModel
-from app.settings import get_settings
+from app.webhooks.addresses import check_url
 
 
 class EndpointStatus(enum.StrEnum):
@@ -19,25 +17,28 @@ class EndpointStatus(enum.StrEnum):
     DISABLED = "disabled"
 
 
-def _check_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an absolute http(s) URL")
-    settings = get_settings()
-    if settings.is_production:
-        if parts.scheme != "https":
-            raise ValueError("must use https")
-        host = parts.hostname
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            address = None
-        if host == "localhost" or (address is not None and not address.is_global):
-            raise ValueError("must not point at a private or loopback address")
-    return value
+class DisabledReason(enum.StrEnum):
+    GONE = "gone"
+    FAILING = "failing"
+    MANUAL = "manual"
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SUCCEEDED = "succeeded"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+EVERY_TYPE = "*"
 
 
 def _check_types(values: list[str]) -> list[str]:
+    """The subscribed types; `*` (or an empty list) means every type, stored as the empty list."""
+    if EVERY_TYPE in values:
+        return []
     unknown = sorted(set(values) - EVENT_TYPES)
     if unknown:
         raise ValueError(f"unknown event types: {', '.join(unknown)}")
@@ -45,16 +46,21 @@ def _check_types(values: list[str]) -> list[str]:
 
 
 WebhookUrl = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=2048), AfterValidator(_check_url)
+    str, StringConstraints(strip_whitespace=True, max_length=2048), AfterValidator(check_url)
 ]
 EventTypes = Annotated[list[str], AfterValidator(_check_types)]
+EventTypeName = Annotated[str, StringConstraints(max_length=64)]
 
 
 class WebhookEndpointCreate(InputModel):
     url: WebhookUrl
     description: ShortText | None = None
-    event_types: EventTypes = Field(default_factory=list, description="Empty: every event type.")
+    event_types: EventTypes = Field(default_factory=list, description='`["*"]` or empty: every event type.')
     status: EndpointStatus = EndpointStatus.ENABLED
+
+
+class RotateSecret(InputModel):
+    overlap_hours: int = Field(24, ge=1, le=168)
 
 
 class WebhookEndpointUpdate(UpdateModel):
@@ -64,10 +70,10 @@ class WebhookEndpointUpdate(UpdateModel):
     description: ShortText | None = None
     event_types: EventTypes | None = None
     status: EndpointStatus | None = None
-    rotate_secret: bool | None = Field(
+    rotate_secret: bool | RotateSecret | None = Field(
         None,
-        description="Issue a new signing secret (returned once as `secret`); the old one keeps "
-        "signing alongside it for 24 hours.",
+        description="Issue a new signing secret (returned once as `secret`); the old ones keep "
+        "signing alongside it for `overlapHours` (1..168, default 24). `true` is a 24-hour overlap.",
     )
 
 
@@ -76,6 +82,14 @@ class WebhookEndpointOut(ResourceOut):
     description: str | None
     event_types: list[str]
     status: EndpointStatus
+    disabled_reason: DisabledReason | None = Field(
+        None,
+        description="Why it is disabled: `gone` (it answered 410), `failing` (no success for "
+        "WEBHOOK_DISABLE_AFTER_SECONDS), `manual`.",
+    )
+    failing_since: dt.datetime | None = Field(
+        None, description="First failed attempt since the last success."
+    )
     secret: str | None = Field(None, description="Only when created or rotated.")
 
     def public(self) -> dict[str, object]:
@@ -90,17 +104,38 @@ class WebhookDeliveryOut(OutModel):
     event_id: str
     event_type: str
     attempt: int
-    status: str
+    status: DeliveryStatus = Field(
+        description="pending (planned, due at `dueAt`), sending, succeeded, retrying (failed; the next "
+        "attempt is planned at `nextAttemptAt`), failed (no more attempts), cancelled (the endpoint was "
+        "disabled first)."
+    )
+    trigger: str = Field(description="event, redeliver, replay or test.")
+    due_at: dt.datetime
+    sent_at: dt.datetime | None
     response_status: int | None
+    response_excerpt: str | None = Field(description="The first KiB of the answer.")
     error: str | None
     duration_ms: int | None
-    next_retry_at: dt.datetime | None
+    next_attempt_at: dt.datetime | None
     created_at: dt.datetime
 
 
 class DeliveryQuery(QueryModel):
     limit: int = Field(50, ge=1, le=200)
     cursor: str | None = None
+    status: list[DeliveryStatus] | None = Field(None, description="Repeatable: any of these statuses.")
+    event_type: EventTypeName | None = Field(None, description="Only attempts of this event type.")
 
 
-EventTypeName = Annotated[str, StringConstraints(max_length=64)]
+class ReplayRequest(InputModel):
+    from_: dt.datetime = Field(
+        alias="from", description="Events created at or after this instant (30 days back at most)."
+    )
+    to: dt.datetime = Field(description="Events created before this instant.")
+    event_types: EventTypes | None = Field(
+        None, description="Default: every type the endpoint subscribes to."
+    )
+
+
+class ReplayOut(OutModel):
+    queued: int = Field(description="Deliveries planned, one per event.")

@@ -16,10 +16,16 @@ from app.core.pagination import Page, decode_cursor, encode_cursor
 from app.core.repository import Repository
 from app.core.schemas import QueryModel
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
-from app.webhooks.schemas import WebhookEndpointCreate, WebhookEndpointUpdate
+from app.webhooks.schemas import (
+    DisabledReason,
+    EndpointStatus,
+    RotateSecret,
+    WebhookEndpointCreate,
+    WebhookEndpointUpdate,
+)
 from app.webhooks.signing import new_secret, seal, unseal
 
-ROTATION_OVERLAP = dt.timedelta(hours=24)
+DEFAULT_OVERLAP_HOURS = 24
 
 
 @dataclass
@@ -66,6 +72,7 @@ class WebhookService:
             description=data.description,
             event_types=list(data.event_types),
             status=data.status.value,
+            disabled_reason=DisabledReason.MANUAL.value if data.status == EndpointStatus.DISABLED else None,
             secrets=[_secret_entry(secret)],
         )
         uow.add(endpoint)
@@ -77,19 +84,38 @@ class WebhookService:
     ) -> WebhookEndpoint | RevealedEndpoint:
         changes = data.changes()
         rotate = changes.pop("rotate_secret", False)
+        status = changes.pop("status", None)
         for name, value in changes.items():
-            setattr(endpoint, name, value.value if hasattr(value, "value") else value)
+            setattr(endpoint, name, value)
+        if status is not None and status.value != endpoint.status:
+            # Disabled by hand, or enabled again: whatever disabled it before is forgotten.
+            endpoint.status = status.value
+            endpoint.disabled_reason = (
+                DisabledReason.MANUAL.value if status == EndpointStatus.DISABLED else None
+            )
+            endpoint.failing_since = None
         endpoint.updated_at = utcnow()
         if rotate:
-            # Old secrets keep signing for a day, so receivers can switch without dropping events.
-            expires = iso_z(utcnow() + ROTATION_OVERLAP)
-            kept = [{**e, "expiresAt": e.get("expiresAt") or expires} for e in endpoint.secrets]
-            secret = new_secret()
-            endpoint.secrets = [*kept, _secret_entry(secret)]
-            await uow.flush()
-            return RevealedEndpoint(endpoint, secret)
+            overlap = rotate.overlap_hours if isinstance(rotate, RotateSecret) else DEFAULT_OVERLAP_HOURS
+            return await self.rotate(uow, endpoint, overlap)
         await uow.flush()
         return endpoint
+
+    async def rotate(
+        self, uow: UnitOfWork, endpoint: WebhookEndpoint, overlap_hours: int
+    ) -> RevealedEndpoint:
+        """A new signing secret, shown once; the current ones keep signing for `overlap_hours`, so
+        receivers can switch without refusing a delivery."""
+        expires = iso_z(utcnow() + dt.timedelta(hours=overlap_hours))
+        now = iso_z(utcnow())
+        # Secrets already expiring keep their own (earlier) end; expired ones are dropped.
+        live = [e for e in endpoint.secrets if e.get("expiresAt") is None or e["expiresAt"] > now]
+        kept = [{**e, "expiresAt": min(e.get("expiresAt") or expires, expires)} for e in live]
+        secret = new_secret()
+        endpoint.secrets = [*kept, _secret_entry(secret)]
+        endpoint.updated_at = utcnow()
+        await uow.flush()
+        return RevealedEndpoint(endpoint, secret)
 
     async def delete(self, uow: UnitOfWork, endpoint: WebhookEndpoint) -> None:
         await uow.delete(endpoint)
@@ -99,6 +125,10 @@ class WebhookService:
     ) -> Page[WebhookDelivery]:
         """Newest first, so the page an admin opens shows what just happened."""
         statement = Repository(WebhookDelivery).base(uow).where(WebhookDelivery.endpoint_id == endpoint.id)
+        if query.status:
+            statement = statement.where(WebhookDelivery.status.in_([s.value for s in query.status]))
+        if query.event_type:
+            statement = statement.where(WebhookDelivery.event_type == query.event_type)
         if query.cursor:
             created_at, last_id = decode_cursor(query.cursor)
             statement = statement.where(

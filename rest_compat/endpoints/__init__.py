@@ -8,6 +8,7 @@ from rest_compat.endpoints import (
     branches,
     depots,
     drivers,
+    events,
     me,
     missions,
     mobile_users,
@@ -36,5 +37,6 @@ ENDPOINTS: list[Endpoint] = [
     *reports.ENDPOINTS,
     *settings.ENDPOINTS,
     *webhooks.ENDPOINTS,
+    *events.ENDPOINTS,
     *auth.ENDPOINTS,
 ]

@@ -38,6 +38,13 @@ async def _optimization_job(factory: Factory, tenant: Tenant) -> dict[str, Any]:
     return response.json()["data"]  # type: ignore[no-any-return]
 
 
+async def _event(factory: Factory, tenant: Tenant) -> dict[str, Any]:
+    """The event of a change (a vehicle created), as the events feed shows it."""
+    await factory.vehicle(tenant)
+    response = await factory.client.get("/api/v1/events", headers=tenant.headers("read"))
+    return response.json()["data"][-1]  # type: ignore[no-any-return]
+
+
 MAKERS: dict[str, Maker] = {
     "branches": lambda f, t: f.branch(t),
     "depots": lambda f, t: f.depot(t),
@@ -50,6 +57,7 @@ MAKERS: dict[str, Maker] = {
     "routes": lambda f, t: f.route(t),
     "webhook-endpoints": _webhook_endpoint,
     "optimization-jobs": _optimization_job,
+    "events": _event,
 }
 
 

@@ -54,7 +54,8 @@ def test_the_offset_setting_shifts_the_clock(monkeypatch: pytest.MonkeyPatch) ->
 def test_production_runs_on_the_real_clock() -> None:
     with pytest.raises(ValidationError, match="CLOCK_OFFSET_SECONDS"):
         Settings(environment="production", token_hash_secret="a", session_secret="b",
-                 webhook_signing_secret="c", clock_offset_seconds=3600)  # fmt: skip
+                 webhook_signing_secret="c", webhook_allow_private_networks=False,
+                 clock_offset_seconds=3600)  # fmt: skip
 
 
 def test_sessions_expire_by_the_application_clock() -> None:

@@ -13,7 +13,13 @@ from tests.fixtures.factories import Factory
 
 
 def test_production_refuses_to_start_without_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("TOKEN_HASH_SECRET", "SESSION_SECRET", "WEBHOOK_SIGNING_SECRET", "CLOCK_OFFSET_SECONDS"):
+    for name in (
+        "TOKEN_HASH_SECRET",
+        "SESSION_SECRET",
+        "WEBHOOK_SIGNING_SECRET",
+        "CLOCK_OFFSET_SECONDS",
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+    ):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ValidationError, match="TOKEN_HASH_SECRET"):
         Settings(environment="production")

@@ -5,14 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -26,6 +20,7 @@ from app.optimization_jobs import service as jobs
 from app.optimization_jobs.models import OptimizationJob
 from app.settings import get_settings
 from tests.fixtures.factories import Factory, Tenant
+from tests.fixtures.workers import Workers
 from tests.optimization_jobs.support import ASYNC, auto_optimize, follow, job_row, plan
 from tests.routes.support import credits, ledger, plannable_day
 from tests.routes.test_planning import _route_count as route_count
@@ -138,46 +133,12 @@ async def test_a_job_whose_worker_died_twice_is_failed(client: httpx.AsyncClient
 # --- a real worker killed mid-solve ---------------------------------------------------------------
 
 
-def _private_redis(url: str) -> str:
-    """The same Redis server, another database: messages sent there reach only the workers started
-    by the test below, not the suite's shared worker."""
-    if url.startswith("unix://"):
-        return url.split("?", 1)[0] + "?db=7"
-    return urlunsplit(urlsplit(url)._replace(path="/7"))
-
-
-@pytest.fixture
-def private_workers(services: Any) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
-    redis_url = _private_redis(services.redis_url)
-    started: list[subprocess.Popen[bytes]] = []
-    broker.configure(redis_url)
-    yield redis_url, started
-    broker.close()
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _start_worker(services: Any, redis_url: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **services.env(), "REDIS_URL": redis_url,
-           "ROUPTIMIZE_DATA_DIR": str(get_settings().data_dir)}  # fmt: skip
-    log = open(get_settings().data_dir / "private-worker.log", "ab")  # noqa: SIM115 (the process keeps it)
-    # A session of its own: killing its group takes the worker, its children and its solver processes.
-    return subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "worker", "--threads", "1"],
-        env=env, stdout=log, stderr=log, start_new_session=True,
-    )  # fmt: skip
-
-
 async def test_a_job_whose_worker_is_killed_mid_solve_runs_again_once(
-    client: httpx.AsyncClient, factory: Factory, services: Any,
-    private_workers: tuple[str, list[subprocess.Popen[bytes]]],
-) -> None:  # fmt: skip
-    redis_url, started = private_workers
+    client: httpx.AsyncClient, factory: Factory, private_workers: Workers
+) -> None:
     tenant = await factory.tenant(credits=200)
     day = await plannable_day(factory, tenant, missions=100)  # about 5.5 s of search
-    started.append(_start_worker(services, redis_url))
+    first = private_workers.start()
     response = await auto_optimize(client, tenant, plan(day, timeLimitSeconds=30), **ASYNC)
     job_id = response.json()["data"]["id"]
     # Killed while it searches: it has recorded progress, and has not saved.
@@ -185,8 +146,7 @@ async def test_a_job_whose_worker_is_killed_mid_solve_runs_again_once(
     while (job := await follow(client, tenant, job_id, limit=0))["progress"] <= 10:
         assert job["status"] in ("queued", "running") and asyncio.get_running_loop().time() < deadline, job
         await asyncio.sleep(0.1)
-    os.killpg(started[0].pid, signal.SIGKILL)
-    started[0].wait()
+    Workers.kill(first)
     await asyncio.sleep(1)
     assert (await follow(client, tenant, job_id, limit=0))["status"] == "running"
     assert await route_count(tenant) == 0 and await credits(client, tenant) == 200
@@ -195,7 +155,7 @@ async def test_a_job_whose_worker_is_killed_mid_solve_runs_again_once(
     with clock.frozen(clock.utcnow() + RERUN_AFTER):
         await sweep_stale_jobs()
     assert (await job_row(tenant, job_id)).status == "queued"
-    started.append(_start_worker(services, redis_url))
+    private_workers.start()
     done = await follow(client, tenant, job_id, limit=120)
     assert done["status"] == "succeeded", done
     assert (await job_row(tenant, job_id)).runs == 2

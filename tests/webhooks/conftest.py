@@ -25,6 +25,7 @@ class Receiver:
     url: str
     requests: list[Received] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)  # answered in order, then 200
+    retry_after: str | None = None  # sent with every answer that is not a 2xx
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[Received]:
         deadline = time.monotonic() + timeout
@@ -43,6 +44,8 @@ def receiver() -> Iterator[Receiver]:
             state.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             status = state.statuses.pop(0) if state.statuses else 200
             self.send_response(status)
+            if state.retry_after is not None and status >= 300:
+                self.send_header("Retry-After", state.retry_after)
             self.send_header("Content-Length", "0")
             self.end_headers()
 

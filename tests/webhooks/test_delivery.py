@@ -87,10 +87,10 @@ async def test_failures_are_retried_with_backoff_then_succeed(
         (2, "retrying"),
         (1, "retrying"),
     ]
-    assert attempts[1]["nextRetryAt"] is not None
+    assert attempts[1]["nextAttemptAt"] is not None and attempts[1]["responseStatus"] == 503
 
 
-async def test_permanent_rejections_are_not_retried(
+async def test_gone_is_not_retried_and_disables_the_endpoint(
     client: httpx.AsyncClient, factory: Factory, receiver: Receiver, delivering: None
 ) -> None:
     tenant = await factory.tenant()
@@ -102,6 +102,10 @@ async def test_permanent_rejections_are_not_retried(
     assert len(receiver.requests) == 1
     [attempt] = await _deliveries(client, tenant, endpoint["id"], 1)
     assert (attempt["status"], attempt["responseStatus"]) == ("failed", 410)
+    # 410 Gone: the receiver asks for no more; the endpoint is disabled and says why.
+    listed = await client.get("/companies/me/webhook-endpoints", headers=tenant.headers("admin"))
+    [shown] = listed.json()["data"]
+    assert (shown["status"], shown["disabledReason"]) == ("disabled", "gone")
 
 
 async def test_rotation_signs_with_both_secrets(
