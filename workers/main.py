@@ -17,6 +17,7 @@ from app.core.embedded import Services, bootstrap
 from workers.broker import close_broker, setup_broker
 
 _services: Services | None = None
+IDLE_POLL_MS = 100
 
 
 def setup() -> Services:
@@ -54,7 +55,9 @@ def run(threads: int = 4, stop_timeout_ms: int = 30_000) -> None:
     signal.signal(signal.SIGTERM, _stop)
 
     broker = dramatiq.get_broker()
-    worker = dramatiq.Worker(broker, worker_threads=threads)
+    # An idle queue is polled at least every IDLE_POLL_MS (Dramatiq backs off up to this): a webhook
+    # or a job waits at most that long for a worker, at the price of a few Redis calls a second.
+    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=IDLE_POLL_MS)
     scheduler = Scheduler()
     worker.start()
     scheduler.start()

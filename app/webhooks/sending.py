@@ -30,6 +30,11 @@ MAX_RETRY_AFTER_SECONDS = 86_400
 # receiver, with connections kept open between them. More would not be faster: the pool looks at
 # each of its connections for every request, and a receiver is not helped by a flood.
 _LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=32, keepalive_expiry=30)
+# Sends in flight at once from one process to one receiver (scheme, host and port). Beyond this they
+# wait here, not in httpcore's pool, whose every request walks all the connections and every queued
+# request: a long queue there costs more CPU than the sends themselves. Per receiver, so a slow one
+# holds up only its own deliveries.
+IN_FLIGHT = 16
 _POOLS_KEPT = 64
 
 _E = TypeVar("_E", bound=BaseException)
@@ -47,6 +52,11 @@ class Answer:
 async def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
     """POST `body` to `url` once. A redirect is an answer, not followed. Resolving, connecting,
     sending and reading take at most WEBHOOK_TIMEOUT_SECONDS together."""
+    async with _in_flight(url):
+        return await _post(url, body, headers)
+
+
+async def _post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
     started = time.perf_counter()
     limit = get_settings().webhook_timeout_seconds
     deadline = asyncio.get_running_loop().time() + limit
@@ -254,6 +264,20 @@ class _Releasing(httpx.AsyncByteStream):
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
     weakref.WeakKeyDictionary()
 )
+
+
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _in_flight(url: str) -> asyncio.Semaphore:
+    # One small semaphore per receiver this process has sent to: a few hundred bytes each.
+    receivers = _slots.setdefault(asyncio.get_running_loop(), {})
+    origin = url.split("/", 3)[2] if url.count("/") >= 2 else url  # scheme://host:port/...
+    if origin not in receivers:
+        receivers[origin] = asyncio.Semaphore(IN_FLIGHT)
+    return receivers[origin]
 
 
 def _client() -> httpx.AsyncClient:

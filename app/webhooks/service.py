@@ -44,11 +44,16 @@ def _secret_entry(secret: str) -> dict[str, Any]:
 
 
 def active_secrets(endpoint: WebhookEndpoint, now: dt.datetime | None = None) -> list[str]:
-    """Every secret still signing: the current one and, during a rotation, the previous one."""
+    """Every secret still signing: the current one and, during a rotation, the previous ones."""
+    return signing_secrets(endpoint.secrets, now)
+
+
+def signing_secrets(entries: list[dict[str, Any]], now: dt.datetime | None = None) -> list[str]:
+    """The unexpired secrets among an endpoint's stored entries, unsealed."""
     now = now or utcnow()
     return [
         unseal(entry["sealed"])
-        for entry in endpoint.secrets
+        for entry in entries
         if entry.get("expiresAt") is None
         or dt.datetime.fromisoformat(entry["expiresAt"].replace("Z", "+00:00")) > now
     ]

@@ -50,6 +50,14 @@ async def test_oldest_first_paged_filtered_and_as_delivered(
     assert delivered == {e["id"]: e for e in everything}
     one = await client.get(f"{FEED}/{ids[0]}", headers=tenant.headers("read"))
     assert one.json() == {"data": everything[0]}
+    # Deleting the endpoint they were delivered to takes nothing from the feed.
+    [hook] = (await client.get("/companies/me/webhook-endpoints", headers=tenant.headers("admin"))).json()[
+        "data"
+    ]
+    deleted = await client.delete(
+        f"/companies/me/webhook-endpoints/{hook['id']}", headers=tenant.headers("admin")
+    )
+    assert deleted.status_code == 204 and (await read())["data"] == everything
     assert (await client.get(f"{FEED}/{ids[0]}", headers=other.headers("read"))).status_code == 404
 
 
