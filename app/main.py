@@ -52,7 +52,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     request_id = request.scope.get("state", {}).get("request_id", "")
     status = getattr(exc, "status_code", 500)
     if status == 405:
-        return error_response(MethodNotAllowed(), request_id)
+        # Starlette names the methods the path does serve: say them, as RFC 9110 asks.
+        return error_response(MethodNotAllowed(), request_id, dict(getattr(exc, "headers", None) or {}))
     return error_response(RouteNotFound(f"No endpoint at {request.method} {request.url.path}."), request_id)
 
 

@@ -15,11 +15,13 @@ from starlette.routing import Route
 
 from app.auth.service import auth_service
 from app.core import idempotency
+from app.core.bodies import read_capped
 from app.core.db import UnitOfWork, unit_of_work
 from app.core.envelope import error_response, json_response
-from app.core.errors import DomainError, InsufficientScope, PayloadTooLarge, RateLimited
+from app.core.errors import DomainError, InsufficientScope
 from app.core.pagination import Page
 from app.core.principal import ActorType, Principal, Scope, Source
+from app.core.ratelimit import limit_rate
 from app.core.schemas import to_public, to_public_many
 from app.settings import get_settings
 from rest_compat.params import parse_body, parse_query
@@ -52,16 +54,7 @@ def prefers_async(prefer_headers: list[str]) -> bool:
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The body is over the {limit}-byte limit.", {"limitBytes": limit})
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The body is over the {limit}-byte limit.", {"limitBytes": limit})
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_capped(request, limit)
 
 
 def render(endpoint: Endpoint, result: Any, respond_async: bool = False) -> Response:
@@ -131,15 +124,12 @@ async def run(endpoint: Endpoint, request: Request) -> Response:
             principal = await auth_service.authenticate(uow, request.headers.get("authorization"))
             state["company_id"] = str(principal.company_id)
             state["token_id"] = str(principal.token_id) if principal.token_id else None
-            if limiter is not None and endpoint.surface == "api" and principal.token_id is not None:
-                verdict = await limiter.hit(str(principal.token_id))
-                extra_headers = verdict.headers()
-                if not verdict.allowed:
-                    raise RateLimited(verdict.retry_after)
+            if endpoint.surface == "api":
+                extra_headers = await limit_rate(limiter, principal)
             _check_surface(endpoint, principal)
             response = await _execute(endpoint, request, uow, request_id)
     except DomainError as error:
-        return error_response(error, request_id, extra_headers)
+        return error_response(error, request_id, {**extra_headers, **getattr(error, "headers", {})})
     response.headers.update(extra_headers)
     return response
 

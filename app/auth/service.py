@@ -127,7 +127,7 @@ class AuthService:
                 {"email": data.email.lower()},
             )
         ).first()
-        if not verify_password(row.password_hash if row else None, data.password) or row is None:
+        if not await verify_password(row.password_hash if row else None, data.password) or row is None:
             raise Unauthorized("Email or password is wrong.")
         await uow.bind(Principal.system(row.company_id))
         user = await company_service.user(uow, row.id)

@@ -63,7 +63,7 @@ class CompanyService:
             company_id=uow.company_id,
             email=email,
             name=name,
-            password_hash=hash_password(password),
+            password_hash=await hash_password(password),
             role=role,
         )
         uow.add(user)

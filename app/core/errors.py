@@ -101,9 +101,10 @@ class ProofAttemptsExhausted(DomainError):
 class RateLimited(DomainError):
     code, http_status, default_message = "rate_limited", 429, "Too many requests."
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, headers: dict[str, str] | None = None) -> None:
         super().__init__(details={"retryAfterSeconds": retry_after})
         self.retry_after = retry_after
+        self.headers = headers or {}  # the limit's RateLimit-* headers, answered with the 429
 
 
 class InternalError(DomainError):

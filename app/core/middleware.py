@@ -12,9 +12,24 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core.envelope import error_response
 from app.core.errors import InternalError
 from app.core.logging import get_logger
+from app.settings import get_settings
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 log = get_logger("rouptimize.http")
+
+
+# A page-specific Content-Security-Policy (GraphiQL, Swagger UI) is set by the page itself.
+_BASE_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+_HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+
+
+def security_headers() -> list[tuple[bytes, bytes]]:
+    """Headers every answer carries; HSTS only in production, which is served over https."""
+    return [*_BASE_SECURITY_HEADERS, _HSTS] if get_settings().is_production else _BASE_SECURITY_HEADERS
 
 
 def new_request_id() -> str:
@@ -44,6 +59,8 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
                 headers.append((b"x-request-id", request_id.encode()))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in security_headers() if k not in present]
                 message = {**message, "headers": headers}
             await send(message)
 

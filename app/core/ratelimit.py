@@ -6,9 +6,16 @@ import math
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from app.core import clock
+from app.core.errors import RateLimited
+from app.core.logging import get_logger
+from app.core.principal import Principal
 from app.settings import get_settings
+
+log = get_logger("rouptimize.ratelimit")
+REDIS_TIMEOUT = 0.5  # seconds
 
 # KEYS[1] bucket; ARGV: rate/s, burst, now (s, float). Returns {allowed, remaining, retry_after_ms}.
 _SCRIPT = """
@@ -51,15 +58,24 @@ class Verdict:
 
 class RateLimiter:
     def __init__(self, redis_url: str) -> None:
-        self.redis = aioredis.from_url(redis_url)
+        # Bounded: a stalled Redis must not hang the requests it only counts.
+        self.redis = aioredis.from_url(
+            redis_url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+        )
         self.script = self.redis.register_script(_SCRIPT)
 
     async def hit(self, bucket: str) -> Verdict:
         settings = get_settings()
         rate, burst = settings.rate_limit_per_second, settings.rate_limit_burst
-        allowed, remaining, retry_ms = await self.script(
-            keys=[f"ratelimit:{bucket}"], args=[rate, burst, clock.timestamp()]
-        )
+        try:
+            allowed, remaining, retry_ms = await self.script(
+                keys=[f"ratelimit:{bucket}"], args=[rate, burst, clock.timestamp()]
+            )
+        except (RedisError, OSError, TimeoutError):
+            # Fails open: without Redis the limit cannot be counted, and refusing every request
+            # would turn a Redis outage into an API outage. Logged, so operators see it.
+            log.warning("rate_limit_unavailable", bucket_kind=bucket.split(":", 1)[0])
+            return Verdict(allowed=True, limit=burst, remaining=burst, reset_seconds=0, retry_after=1)
         refill = math.ceil((burst - int(remaining)) / rate) if rate > 0 else 0
         return Verdict(
             allowed=bool(allowed),
@@ -74,3 +90,14 @@ class RateLimiter:
 
     async def close(self) -> None:
         await self.redis.aclose()
+
+
+async def limit_rate(limiter: RateLimiter | None, principal: Principal) -> dict[str, str]:
+    """Count one request of an API token against its bucket (shared by the API replicas through
+    Redis), on REST and GraphQL alike: the RateLimit headers to answer with, or 429."""
+    if limiter is None or principal.token_id is None:
+        return {}
+    verdict = await limiter.hit(str(principal.token_id))
+    if not verdict.allowed:
+        raise RateLimited(verdict.retry_after, verdict.headers())
+    return verdict.headers()

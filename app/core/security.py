@@ -3,6 +3,7 @@ except in the one-time reveal of a created token."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import hashlib
@@ -33,11 +34,17 @@ def hash_api_token(raw: str) -> bytes:
     return hmac.new(get_settings().secret("token_hash_secret"), raw.encode(), hashlib.sha256).digest()
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+async def hash_password(password: str) -> str:
+    # Argon2 is built to be slow (tens of milliseconds of CPU): in a thread, where the C code runs
+    # without the interpreter lock, never on the event loop that serves everyone else.
+    return await asyncio.to_thread(_hasher.hash, password)
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    return await asyncio.to_thread(_verify, password_hash, password)
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):

@@ -114,7 +114,7 @@ async def accept(uow: UnitOfWork, data: AcceptInvite) -> MobileSession:
         driver_id=driver.id,
         phone=phone,
         email=email,
-        password_hash=hash_password(data.password),
+        password_hash=await hash_password(data.password),
         status=MobileUserStatus.ACTIVE,
         last_login_at=utcnow(),
     )

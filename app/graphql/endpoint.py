@@ -13,16 +13,19 @@ from starlette.responses import HTMLResponse, Response
 
 from app.auth.service import auth_service
 from app.core import idempotency, jsonutil
+from app.core.bodies import read_capped
 from app.core.db import UnitOfWork, unit_of_work
 from app.core.envelope import error_response, json_response
 from app.core.errors import DomainError, InvalidJson, UnsupportedMediaType, ValidationFailed
 from app.core.logging import get_logger
 from app.core.principal import ActorType, Principal, Source
+from app.core.ratelimit import limit_rate
 from app.graphql.context import Context
-from app.graphql.schema import schema
+from app.graphql.schema import MAX_TOKENS, schema
 from app.mobile_users.types import PUBLIC_MUTATIONS
 
 log = get_logger("rouptimize.graphql")
+MAX_BODY_BYTES = 1024 * 1024  # a panel's or analyst's document with its variables; imports use REST
 _ANONYMOUS = Principal(company_id=None, actor_type=ActorType.SYSTEM, actor_id=None, actor_name="anonymous")
 _GRAPHIQL = (Path(strawberry.__file__).parent / "static" / "graphiql.html").read_text()
 
@@ -51,13 +54,18 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
 async def _read_operation(request: Request) -> tuple[dict[str, Any], bytes]:
     if request.method == "GET":
         params = dict(request.query_params)
-        variables = jsonutil.loads(params["variables"]) if params.get("variables") else None
+        try:
+            variables = jsonutil.loads(params["variables"]) if params.get("variables") else None
+        except ValueError:
+            raise InvalidJson("`variables` is not valid JSON.", {"field": "variables"}) from None
+        if not params.get("query"):
+            raise ValidationFailed.field("query", "is required")
         return {
             "query": params.get("query"),
             "variables": variables,
             "operationName": params.get("operationName"),
         }, b""
-    raw = await request.body()
+    raw = await read_capped(request, MAX_BODY_BYTES)
     content_type = request.headers.get("content-type", "")
     if "json" not in content_type:
         raise UnsupportedMediaType()
@@ -103,6 +111,9 @@ async def graphql_endpoint(request: Request) -> Response:
         )
     try:
         payload, raw = await _read_operation(request)
+        # Bounded before anything else, authentication included: a document of a million tokens
+        # costs its parse whoever sends it.
+        _check_size(payload["query"])
         async with unit_of_work(_ANONYMOUS, Source.GRAPHQL) as uow:
             if request.method == "POST" and _is_public(payload["query"], payload.get("operationName")):
                 # Sign-in and invite acceptance bind their company themselves, after the lookup.
@@ -111,9 +122,12 @@ async def graphql_endpoint(request: Request) -> Response:
             principal = await auth_service.authenticate(uow, request.headers.get("authorization"))
             state["company_id"] = str(principal.company_id)
             state["token_id"] = str(principal.token_id) if principal.token_id else None
-            return await _run(request, uow, principal, payload, raw, request_id)
+            limits = await limit_rate(getattr(request.app.state, "rate_limiter", None), principal)
+            response = await _run(request, uow, principal, payload, raw, request_id)
+            response.headers.update(limits)
+            return response
     except DomainError as error:
-        return error_response(error, request_id)
+        return error_response(error, request_id, getattr(error, "headers", {}))
 
 
 async def _run(
@@ -136,7 +150,11 @@ async def _run(
     fingerprint = ""
     if key is not None:
         idempotency.check_key(key)
-        fingerprint = idempotency.fingerprint("POST", request.url.path, "", raw)
+        # The credential is part of the request: a stored answer is replayed only to the credential
+        # whose operation made it, never to another one of the company that knows the key (its
+        # scopes were never checked against those fields).
+        caller = f"{principal.actor_type.value}:{principal.actor_id}"
+        fingerprint = idempotency.fingerprint("POST", request.url.path, caller, raw)
         stored = await idempotency.claim(uow, key, fingerprint)
         if stored is not None:
             return Response(
@@ -150,7 +168,7 @@ async def _run(
     if result.errors:
         body["errors"] = [format_error(e, request_id) for e in result.errors]
     response = json_response(body)
-    if key is not None:
+    if key is not None and not _failed_inside(body):
         idempotency.store(
             uow,
             key,
@@ -158,3 +176,18 @@ async def _run(
             idempotency.StoredResponse(200, dict(response.headers), bytes(response.body)),
         )
     return response
+
+
+def _check_size(query: str) -> None:
+    """Refuse a document over MAX_TOKENS; other syntax errors are answered by the execution, with
+    their locations, as GraphQL clients expect."""
+    try:
+        parse(query, no_location=True, max_tokens=MAX_TOKENS)
+    except GraphQLError as error:
+        if "tokens" in error.message:
+            raise ValidationFailed.field("query", f"has more than {MAX_TOKENS} tokens") from None
+
+
+def _failed_inside(body: dict[str, Any]) -> bool:
+    """An answer masking a server error is not stored: the same request may well succeed later."""
+    return any(e.get("extensions", {}).get("code") == "internal_error" for e in body.get("errors", []))

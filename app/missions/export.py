@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -79,6 +80,10 @@ async def rows(uow: UnitOfWork, where: list[Any]) -> AsyncIterator[list[Any]]:
         after = (batch[-1].createdAt, batch[-1].id)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?[0-9 ().-]+")
+
+
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
@@ -88,6 +93,10 @@ def _cell(value: Any) -> Any:
         return jsonutil.iso_z(value)
     if isinstance(value, dt.time):
         return jsonutil.hhmm(value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(value):
+        # A spreadsheet would run it as a formula (CSV injection): shown as text instead. Numbers
+        # and phone numbers (+90 555 ...) stay as they are: they compute nothing.
+        return "'" + value
     return value if isinstance(value, int | float | str) else str(value)
 
 

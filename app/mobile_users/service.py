@@ -108,7 +108,7 @@ class MobileUserService(ResourceService[MobileUser]):
                 {"login": login},
             )
         ).first()
-        if not verify_password(row.password_hash if row else None, data.password) or row is None:
+        if not await verify_password(row.password_hash if row else None, data.password) or row is None:
             raise Unauthorized("Phone/email or password is wrong.")
         if row.status != MobileUserStatus.ACTIVE:
             raise Unauthorized("This account is disabled; ask your dispatcher.", {"reason": "disabled"})
