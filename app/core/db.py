@@ -43,6 +43,35 @@ def is_configured() -> bool:
     return "app" in _urls
 
 
+_ROLE_CHECK = text(
+    "select r.rolsuper, r.rolbypassrls, exists (select 1 from pg_tables t"
+    " where t.schemaname = 'public' and t.tableowner = current_user)"
+    " from pg_roles r where r.rolname = current_user"
+)
+
+
+def refuse_privileged_app_role(url: str | None = None) -> None:
+    """Stop here if the application's connection could see past row-level security: a superuser,
+    a role with BYPASSRLS, or the owner of the tables (policies do not bind their owner) would turn
+    one missing company filter into a cross-tenant leak. Called before the API or a worker serves."""
+    from sqlalchemy import create_engine
+
+    checking = create_engine(sync_url(url or _urls["app"]))
+    try:
+        with checking.connect() as connection:
+            superuser, bypasses, owns = connection.execute(_ROLE_CHECK).one()
+    finally:
+        checking.dispose()
+    problems = [name for name, bad in (("a superuser", superuser), ("allowed BYPASSRLS", bypasses),
+                                       ("the owner of the tables", owns)) if bad]  # fmt: skip
+    if problems:
+        raise RuntimeError(
+            f"The application's database role is {' and '.join(problems)}: row-level security would not "
+            "bind it. Connect the application (APP_DATABASE_URL) as a role without these rights, such as "
+            "the rouptimize_app role the migrations create."
+        )
+
+
 def sync_url(url: str) -> str:
     # SQLAlchemy 2.1 maps a bare `postgresql://` to psycopg 3; the synchronous driver here is psycopg2.
     return async_url(url).replace("postgresql+asyncpg://", "postgresql+psycopg2://", 1)

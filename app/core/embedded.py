@@ -137,4 +137,5 @@ def bootstrap(
     if migrate:
         run_migrations(services.owner_url)
     db.configure(owner_url=services.owner_url, app_url=services.app_url)
+    db.refuse_privileged_app_role()
     return services

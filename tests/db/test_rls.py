@@ -3,7 +3,10 @@ forgets the company filter still sees only the bound company's rows, and nothing
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
+import pytest
 from sqlalchemy import text
 
 from app.core import db
@@ -90,3 +93,25 @@ async def test_writes_into_another_company_are_refused(factory: Factory) -> None
                 ),
                 {"b": b.id},
             )
+
+
+async def test_definer_functions_pin_their_search_path(services: object) -> None:
+    """No SECURITY DEFINER function can be tricked into a caller's temporary objects."""
+    async with unit_of_work(Principal.system(None), kind="owner") as uow:
+        rows = (
+            await uow.execute(
+                text(
+                    "select proname, proconfig from pg_proc "
+                    "where pronamespace = 'public'::regnamespace and prosecdef"
+                )
+            )
+        ).all()
+    assert rows
+    for name, config in rows:
+        assert "search_path=public, pg_temp" in (config or []), (name, config)
+
+
+def test_the_app_refuses_a_role_that_row_level_security_does_not_bind(services: Any) -> None:
+    db.refuse_privileged_app_role(services.app_url)  # the migrations' role: bound, so no complaint
+    with pytest.raises(RuntimeError, match="superuser"):
+        db.refuse_privileged_app_role(services.owner_url)
