@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIN_SECRET_BYTES = 32  # a key for HMAC-SHA256 and session signing: no shorter than its output
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
@@ -32,6 +34,9 @@ class Settings(BaseSettings):
 
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100
+    # Credential checks (sign-in, driver sign-in, invite codes): per account, and per client address.
+    credential_attempts_per_account: int = Field(default=10, ge=1)  # at once, then one per 12 s
+    credential_attempts_per_address: int = Field(default=30, ge=1)  # at once, then one per 2 s
     max_body_bytes: int = 5 * 1024 * 1024
     db_pool_size: int = 10
     idempotency_ttl_hours: int = 24
@@ -88,6 +93,14 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"production requires {', '.join(s.upper() for s in missing)}")
+            short = [
+                name.upper()
+                for name in ("token_hash_secret", "session_secret", "webhook_signing_secret")
+                if len(str(getattr(self, name)).encode()) < MIN_SECRET_BYTES
+            ]
+            if short:
+                names = ", ".join(short)
+                raise ValueError(f"{names} must be at least {MIN_SECRET_BYTES} bytes in production")
             if self.webhook_allow_private_networks:
                 raise ValueError("WEBHOOK_ALLOW_PRIVATE_NETWORKS may not be set in production")
             if self.clock_offset_seconds:

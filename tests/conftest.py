@@ -27,6 +27,8 @@ os.environ.setdefault("ENVIRONMENT", "test")
 # Test receivers listen on loopback, which the webhook address guard refuses by default; the guard's
 # own tests switch it back on.
 os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true")
+# Every in-process request comes from one address; the throttle's own tests lower this again.
+os.environ.setdefault("CREDENTIAL_ATTEMPTS_PER_ADDRESS", "1000000")
 # `TEST_TODAY=2030-06-15 make test` runs the whole suite (API, worker and the tests' own dates) as if
 # it were that day, through the application clock's offset, which the worker process inherits.
 if _today := os.environ.get("TEST_TODAY"):

@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 from app.auth.schemas import LoginInput
 from app.companies.models import WebUser
 from app.companies.service import company_service
+from app.core import throttle
 from app.core.clock import utcnow
 from app.core.db import UnitOfWork
 from app.core.errors import Unauthorized
@@ -121,6 +122,7 @@ class AuthService:
         return principal
 
     async def login(self, uow: UnitOfWork, data: LoginInput) -> Session:
+        await throttle.guard("login", data.email)
         row = (
             await uow.execute(
                 text("select id, company_id, password_hash from auth_web_user(:email)"),

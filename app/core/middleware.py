@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core import throttle
 from app.core.envelope import error_response
 from app.core.errors import InternalError
 from app.core.logging import get_logger
@@ -48,6 +49,11 @@ class RequestContextMiddleware:
         request_id = supplied if supplied and _REQUEST_ID.match(supplied) else new_request_id()
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
+        client = scope.get("client")
+        application = scope.get("app")
+        throttle.caller.set(throttle.Caller(
+            client[0] if client else None, getattr(getattr(application, "state", None), "rate_limiter", None)
+        ))  # fmt: skip
         started = time.perf_counter()
         status = 500
         response_started = False

@@ -64,9 +64,11 @@ class RateLimiter:
         )
         self.script = self.redis.register_script(_SCRIPT)
 
-    async def hit(self, bucket: str) -> Verdict:
+    async def hit(self, bucket: str, rate: float | None = None, burst: int | None = None) -> Verdict:
+        """Take one token from `bucket` (the API-token limits unless `rate`/`burst` are given)."""
         settings = get_settings()
-        rate, burst = settings.rate_limit_per_second, settings.rate_limit_burst
+        rate = settings.rate_limit_per_second if rate is None else rate
+        burst = settings.rate_limit_burst if burst is None else burst
         try:
             allowed, remaining, retry_ms = await self.script(
                 keys=[f"ratelimit:{bucket}"], args=[rate, burst, clock.timestamp()]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, text
 
-from app.core import history
+from app.core import history, throttle
 from app.core.clock import utcnow
 from app.core.db import UnitOfWork
 from app.core.errors import Conflict, Unauthorized, ValidationFailed
@@ -86,6 +86,7 @@ async def invite(uow: UnitOfWork, driver: Driver) -> IssuedInvite:
 async def accept(uow: UnitOfWork, data: AcceptInvite) -> MobileSession:
     """Create the driver's mobile user from an invite code and sign it in. Unknown, used and
     expired codes answer alike."""
+    await throttle.guard("invite", data.code)
     row = (
         await uow.execute(
             text("select id, company_id, driver_id, expires_at from auth_driver_invite(:h)"),

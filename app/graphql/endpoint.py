@@ -87,7 +87,13 @@ def _is_public(query: str, operation_name: str | None) -> bool:
     if operation is None or operation.operation != OperationType.MUTATION:
         return False
     fields = operation.selection_set.selections
-    return bool(fields) and all(isinstance(f, FieldNode) and f.name.value in PUBLIC_MUTATIONS for f in fields)
+    public = bool(fields) and all(
+        isinstance(f, FieldNode) and f.name.value in PUBLIC_MUTATIONS for f in fields
+    )
+    if public and len(fields) > 1:
+        # Aliases would make one request many password or invite-code guesses.
+        raise ValidationFailed.field("query", "may check one credential per request")
+    return public
 
 
 def _is_mutation(query: str, operation_name: str | None) -> bool:

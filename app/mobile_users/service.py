@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from app.core import throttle
 from app.core.clock import utcnow
 from app.core.db import UnitOfWork
 from app.core.errors import Conflict, InsufficientScope, Unauthorized, ValidationFailed
@@ -102,6 +103,7 @@ class MobileUserService(ResourceService[MobileUser]):
         """Before any company is known: the SECURITY DEFINER lookup finds the account by login.
         Wrong login and wrong password answer alike; only the right password learns it is disabled."""
         login = data.email if data.email is not None else data.phone
+        await throttle.guard("mobile_sign_in", str(login))
         row = (
             await uow.execute(
                 text("select id, company_id, password_hash, status from auth_mobile_user(:login)"),

@@ -53,8 +53,8 @@ def test_the_offset_setting_shifts_the_clock(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_production_runs_on_the_real_clock() -> None:
     with pytest.raises(ValidationError, match="CLOCK_OFFSET_SECONDS"):
-        Settings(environment="production", token_hash_secret="a", session_secret="b",
-                 webhook_signing_secret="c", webhook_allow_private_networks=False,
+        Settings(environment="production", token_hash_secret="a" * 32, session_secret="b" * 32,
+                 webhook_signing_secret="c" * 32, webhook_allow_private_networks=False,
                  clock_offset_seconds=3600)  # fmt: skip
 
 

@@ -23,9 +23,13 @@ def test_production_refuses_to_start_without_secrets(monkeypatch: pytest.MonkeyP
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ValidationError, match="TOKEN_HASH_SECRET"):
         Settings(environment="production")
+    with pytest.raises(ValidationError, match="SESSION_SECRET must be at least 32 bytes"):
+        Settings(environment="production", token_hash_secret="a" * 32, session_secret="short",
+                 webhook_signing_secret="c" * 32)  # fmt: skip
     live = Settings(
-        environment="production", token_hash_secret="a", session_secret="b", webhook_signing_secret="c"
-    )
+        environment="production", token_hash_secret="a" * 32, session_secret="b" * 40,
+        webhook_signing_secret="c" * 32,
+    )  # fmt: skip
     assert live.token_prefix == "rpt_live_"
 
 
