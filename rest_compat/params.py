@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Any
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import QueryParams
 
 from app.core import jsonutil
+from app.core.bodies import refuse_nul
 from app.core.envelope import validation_failed
 from app.core.errors import InvalidJson, UnsupportedMediaType, ValidationFailed
 
@@ -39,7 +41,11 @@ def parse_query(model: type[BaseModel] | None, params: QueryParams) -> Any:
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        raise validation_failed(exc) from None
+        refused = validation_failed(exc)
+        # A repeatable parameter is named as the caller sent it (`status`, not `status[1]`).
+        for detail in refused.details:
+            detail["field"] = re.sub(r"\[\d+\]$", "", detail["field"])
+        raise refused from None
 
 
 def is_json(content_type: str | None) -> bool:
@@ -65,6 +71,7 @@ def parse_body(model: type[BaseModel] | None, raw: bytes, content_type: str | No
         raise InvalidJson() from None
     if not isinstance(decoded, dict):
         raise InvalidJson("The request body must be a JSON object.")
+    refuse_nul(decoded, raw)
     if model is None:
         if decoded:
             raise ValidationFailed(

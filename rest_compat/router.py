@@ -18,7 +18,7 @@ from app.core import idempotency
 from app.core.bodies import read_capped
 from app.core.db import UnitOfWork, unit_of_work
 from app.core.envelope import error_response, json_response
-from app.core.errors import DomainError, InsufficientScope
+from app.core.errors import DomainError, InsufficientScope, PayloadTooLarge
 from app.core.pagination import Page
 from app.core.principal import ActorType, Principal, Scope, Source
 from app.core.ratelimit import limit_rate
@@ -137,7 +137,13 @@ async def run(endpoint: Endpoint, request: Request) -> Response:
 async def _execute(endpoint: Endpoint, request: Request, uow: UnitOfWork, request_id: str) -> Response:
     limit = endpoint.max_body_bytes or get_settings().max_body_bytes
     key = request.headers.get("idempotency-key") if endpoint.mutating and endpoint.surface != "auth" else None
-    raw = await read_body(request, limit) if endpoint.mutating else b""
+    try:
+        raw = await read_body(request, limit) if endpoint.mutating else b""
+    except PayloadTooLarge:
+        # The contract's order puts a missing record (404) before a body that is too large.
+        if endpoint.loads is not None and "id" in request.path_params:
+            await endpoint.loads(uow, str(request.path_params["id"]))
+        raise
     fingerprint = ""
     if key is not None:
         idempotency.check_key(key)

@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, Response
 
 from app.auth.service import auth_service
 from app.core import idempotency, jsonutil
-from app.core.bodies import read_capped
+from app.core.bodies import read_capped, refuse_nul
 from app.core.db import UnitOfWork, unit_of_work
 from app.core.envelope import error_response, json_response
 from app.core.errors import DomainError, InvalidJson, UnsupportedMediaType, ValidationFailed
@@ -75,6 +75,7 @@ async def _read_operation(request: Request) -> tuple[dict[str, Any], bytes]:
         raise InvalidJson() from None
     if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
         raise InvalidJson('Send {"query": "...", "variables": {...}}.')
+    refuse_nul(payload.get("variables"), raw, "variables")
     return payload, raw
 
 
