@@ -3,13 +3,16 @@
 VENV  := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test
+.PHONY: run test lint
 
 run: $(STAMP)
 	$(VENV)/bin/rouptimize serve
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)

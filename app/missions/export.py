@@ -39,7 +39,8 @@ COLUMNS: list[tuple[str, Any]] = [
     ("notes", _m.notes), ("proofRequired", _m.proof_required), ("proofedAt", _m.proof_verified_at),
     ("failureReason", _m.failure_reason), ("routeId", _m.route_id), ("routeName", Route.name),
     ("sequence", _m.sequence), ("eta", _m.eta), ("etd", _m.etd), ("driverId", Route.driver_id),
-    ("driverName", func.concat_ws(" ", Driver.first_name, Driver.last_name)),
+    # null, not "", for a mission on no route (concat_ws of nulls is the empty string)
+    ("driverName", func.nullif(func.concat_ws(" ", Driver.first_name, Driver.last_name), "")),
     ("vehicleId", Route.vehicle_id), ("vehicleName", Vehicle.name),
     ("createdAt", _m.created_at), ("updatedAt", _m.updated_at),
 ]  # fmt: skip

@@ -33,15 +33,16 @@ async def route_timeline(uow: UnitOfWork, view: RouteView) -> RouteTimelineOut:
         for row in rows
     ]
     # The route's own markers are stamped a moment after the mission move that caused them, in
-    # the same transaction; they sort as the first and the last thing that happened.
+    # the same transaction: they are shown at that move's time, as the first and the last thing
+    # that happened, so the timeline stays in time order.
     first, last = (timeline[0].at, timeline[-1].at) if timeline else (None, None)
     keyed = [(e.at, 1, e) for e in timeline]
     if route.started_at is not None:
-        marker = TimelineEvent(at=route.started_at, kind="route_started", mission_id=None)
-        keyed.append((min(route.started_at, first or route.started_at), 0, marker))
+        at = min(route.started_at, first or route.started_at)
+        keyed.append((at, 0, TimelineEvent(at=at, kind="route_started", mission_id=None)))
     if route.completed_at is not None:
-        marker = TimelineEvent(at=route.completed_at, kind="route_completed", mission_id=None)
-        keyed.append((max(route.completed_at, last or route.completed_at), 2, marker))
+        at = max(route.completed_at, last or route.completed_at)
+        keyed.append((at, 2, TimelineEvent(at=at, kind="route_completed", mission_id=None)))
     keyed.sort(key=lambda item: (item[0], item[1]))
     timeline = [e for _, _, e in keyed]
     stops = [

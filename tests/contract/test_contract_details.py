@@ -54,3 +54,13 @@ async def test_a_repeatable_query_parameter_is_named_as_sent(
     )
     assert response.status_code == 422
     assert [d["field"] for d in response.json()["error"]["details"]] == ["status"]
+
+
+async def test_export_rows_of_missions_on_no_route_carry_null_names(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.tenant()
+    mission = await factory.mission(tenant)
+    response = await client.get("/api/v1/missions/export", headers=tenant.headers("read"))
+    [row] = [r for r in response.json()["data"] if r["id"] == mission["id"]]
+    assert (row["routeName"], row["driverName"], row["vehicleName"]) == (None, None, None)

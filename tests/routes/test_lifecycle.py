@@ -53,6 +53,8 @@ async def test_complete_life_cycle_through_rest(client: httpx.AsyncClient, facto
     assert refused.status_code == 409
     timeline = (await client.get(f"{url}/timeline", headers=tenant.headers("read"))).json()["data"]
     kinds = [e["kind"] for e in timeline["events"]]
+    moments = [e["at"] for e in timeline["events"]]
+    assert moments == sorted(moments)  # in time order, the route's own markers included
     assert kinds[0] == "route_started" and kinds[-1] in ("route_completed", "proof_verified")
     assert kinds.count("proof_verified") == 2 and kinds.count("delivered") == 2
     # Its driver and vehicle may now be deleted; the route keeps its record without them.
