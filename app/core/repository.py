@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import and_, bindparam, or_, select
+from pydantic.alias_generators import to_camel
+from sqlalchemy import and_, bindparam, or_, select, text
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -76,6 +77,7 @@ class Repository(Generic[M]):
     ) -> Page[Any]:
         """One keyset page. Items are read-only records (attribute access, like the model), fetched
         without ORM identity tracking: list pages are the hottest read path."""
+        await check_filter_references(uow, query)
         model = self.model
         params: dict[str, Any] = {"company_id": uow.company_id, "limit": query.limit + 1}
         since = getattr(query, "updated_since", None)
@@ -97,6 +99,29 @@ class Repository(Generic[M]):
         rows = rows[: query.limit]
         cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if has_more and rows else None
         return Page(items=rows, next_cursor=cursor, has_more=has_more, limit=query.limit)
+
+
+# List filters that name a record, and the table of that record.
+_FILTER_TABLES = {
+    "branch_id": "branch", "route_id": "route", "driver_id": "driver", "vehicle_id": "vehicle",
+    "depot_id": "depot", "mission_id": "mission",
+}  # fmt: skip
+
+
+async def check_filter_references(uow: UnitOfWork, query: Any) -> None:
+    """An id in a list's filters that names nothing of the caller's company (missing, or another
+    company's) is a 422 on that parameter, as ids in bodies are: not an empty page that reads as
+    "no such records yet"."""
+    for field, table in _FILTER_TABLES.items():
+        value = getattr(query, field, None)
+        if value is None:
+            continue
+        found = await uow.scalar(
+            text(f"select 1 from {table} where company_id = :company and id = :id"),  # noqa: S608 (fixed names)
+            {"company": uow.company_id, "id": value},
+        )
+        if found is None:
+            raise ValidationFailed.field(to_camel(field), "does not name a record of your company")
 
 
 def _page_statement(model: type[Any], shape: frozenset[str], filters: tuple[Any, ...] = ()) -> Select[Any]:

@@ -64,3 +64,24 @@ async def test_export_rows_of_missions_on_no_route_carry_null_names(
     response = await client.get("/api/v1/missions/export", headers=tenant.headers("read"))
     [row] = [r for r in response.json()["data"] if r["id"] == mission["id"]]
     assert (row["routeName"], row["driverName"], row["vehicleName"]) == (None, None, None)
+
+
+async def test_a_list_filter_naming_another_companys_record_is_422(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant, other = await factory.tenant(), await factory.tenant()
+    foreign_branch, foreign_driver = await factory.branch(other), await factory.driver(other)
+    for path, params, field in (
+        ("/api/v1/missions", {"branchId": foreign_branch["id"]}, "branchId"),
+        ("/api/v1/routes", {"driverId": foreign_driver["id"]}, "driverId"),
+        ("/api/v1/vehicles", {"branchId": "00000000-0000-4000-8000-000000000000"}, "branchId"),
+        ("/api/v1/optimization-jobs", {"branchId": foreign_branch["id"]}, "branchId"),
+    ):
+        response = await client.get(path, params=params, headers=tenant.headers("read"))
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["error"]["details"] == [
+            {"field": field, "issue": "does not name a record of your company"}
+        ]
+    mine = await factory.branch(tenant)
+    assert (await client.get("/api/v1/missions", params={"branchId": mine["id"]},
+                             headers=tenant.headers("read"))).status_code == 200  # fmt: skip
