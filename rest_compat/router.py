@@ -20,14 +20,13 @@ from app.core.db import UnitOfWork, unit_of_work
 from app.core.envelope import error_response, json_response
 from app.core.errors import DomainError, InsufficientScope, PayloadTooLarge
 from app.core.pagination import Page
-from app.core.principal import ActorType, Principal, Scope, Source
+from app.core.principal import ANONYMOUS, ActorType, Principal, Scope, Source
 from app.core.ratelimit import limit_rate
 from app.core.schemas import to_public, to_public_many
 from app.settings import get_settings
 from rest_compat.params import parse_body, parse_query
 from rest_compat.spec import Call, Endpoint
 
-ANONYMOUS = Principal(company_id=None, actor_type=ActorType.SYSTEM, actor_id=None, actor_name="anonymous")
 PREFIXES = {"api": "/api/v1", "settings": "/companies/me", "auth": "/auth"}
 
 

@@ -11,11 +11,11 @@ from app.core.db import UnitOfWork, unit_of_work
 from app.core.logging import get_logger
 from app.core.principal import Principal
 from app.settings import get_settings
+from app.webhooks.models import HISTORY
 from workers.broker import actor
 from workers.schedule import every
 
 log = get_logger("rouptimize.maintenance")
-WEBHOOK_HISTORY = dt.timedelta(days=30)
 
 
 async def expire_idempotency_keys_older_than(uow: UnitOfWork, hours: int) -> int:
@@ -43,7 +43,7 @@ every(15 * 60, expire_idempotency_keys)
 async def expire_webhook_history() -> None:
     """Delivery attempts and events are kept 30 days (the events feed and replays reach that far)."""
     async with unit_of_work(Principal.system(None)) as uow:
-        deleted = await expire_webhook_history_before(uow, utcnow() - WEBHOOK_HISTORY)
+        deleted = await expire_webhook_history_before(uow, utcnow() - HISTORY)
     log.info("webhook_history_expired", attempts=deleted)
 
 

@@ -45,7 +45,7 @@ def is_configured() -> bool:
 
 _ROLE_CHECK = text(
     "select r.rolsuper, r.rolbypassrls, exists (select 1 from pg_tables t"
-    " where t.schemaname = 'public' and t.tableowner = current_user)"
+    " where t.schemaname = 'public' and pg_has_role(current_user, t.tableowner, 'USAGE'))"
     " from pg_roles r where r.rolname = current_user"
 )
 

@@ -68,3 +68,7 @@ class Principal:
             actor_name="system",
             scopes=frozenset(Scope),
         )
+
+
+# Who a request is before its credential is checked: no company, no scopes.
+ANONYMOUS = Principal(company_id=None, actor_type=ActorType.SYSTEM, actor_id=None, actor_name="anonymous")

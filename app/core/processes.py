@@ -1,6 +1,6 @@
 """CPU-bound work (the route solver) runs in a pool of separate processes: never on the event loop
 and never holding this interpreter's lock, so a 30 s solve leaves every other request of the process
-served at its usual speed. Used by the API (previews, small auto-optimize runs) and the workers.
+served at its usual speed. Used by the API (previews, auto-optimize in the request) and the workers.
 
 The pool forks its processes from a forkserver that has already imported the solver engines, so a
 new process is ready at once instead of importing OR-Tools and PyVRP on its first solve.

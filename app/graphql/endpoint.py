@@ -18,7 +18,7 @@ from app.core.db import UnitOfWork, unit_of_work
 from app.core.envelope import error_response, json_response
 from app.core.errors import DomainError, InvalidJson, UnsupportedMediaType, ValidationFailed
 from app.core.logging import get_logger
-from app.core.principal import ActorType, Principal, Source
+from app.core.principal import ANONYMOUS, Principal, Source
 from app.core.ratelimit import limit_rate
 from app.graphql.context import Context
 from app.graphql.schema import MAX_TOKENS, schema
@@ -26,7 +26,6 @@ from app.mobile_users.types import PUBLIC_MUTATIONS
 
 log = get_logger("rouptimize.graphql")
 MAX_BODY_BYTES = 1024 * 1024  # a panel's or analyst's document with its variables; imports use REST
-_ANONYMOUS = Principal(company_id=None, actor_type=ActorType.SYSTEM, actor_id=None, actor_name="anonymous")
 _GRAPHIQL = (Path(strawberry.__file__).parent / "static" / "graphiql.html").read_text()
 
 
@@ -121,11 +120,11 @@ async def graphql_endpoint(request: Request) -> Response:
         # Bounded before anything else, authentication included: a document of a million tokens
         # costs its parse whoever sends it.
         _check_size(payload["query"])
-        async with unit_of_work(_ANONYMOUS, Source.GRAPHQL) as uow:
+        async with unit_of_work(ANONYMOUS, Source.GRAPHQL) as uow:
             if request.method == "POST" and _is_public(payload["query"], payload.get("operationName")):
                 # Sign-in and invite acceptance bind their company themselves, after the lookup.
                 uow.source = Source.MOBILE
-                return await _run(request, uow, _ANONYMOUS, payload, raw, request_id)
+                return await _run(request, uow, ANONYMOUS, payload, raw, request_id)
             principal = await auth_service.authenticate(uow, request.headers.get("authorization"))
             state["company_id"] = str(principal.company_id)
             state["token_id"] = str(principal.token_id) if principal.token_id else None

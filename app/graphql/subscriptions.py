@@ -17,10 +17,8 @@ from strawberry.types.unset import UNSET, UnsetType
 from app.auth.service import auth_service
 from app.core.db import unit_of_work
 from app.core.errors import DomainError
-from app.core.principal import ActorType, Principal, Source
+from app.core.principal import ANONYMOUS, Principal, Source
 from app.graphql.schema import schema
-
-_ANONYMOUS = Principal(company_id=None, actor_type=ActorType.SYSTEM, actor_id=None, actor_name="anonymous")
 
 
 @dataclass
@@ -28,8 +26,16 @@ class SubscriptionContext:
     request: Any
     response: Any
     connection_params: dict[str, Any] | None = None
-    principal: Principal = _ANONYMOUS
+    principal: Principal = ANONYMOUS
+    credential: str | None = None  # checked again by each subscription as it runs
     request_id: str = ""
+
+    @property
+    def uow(self) -> Any:
+        # Only subscriptions hold their own short transactions; the rest needs the HTTP endpoint's.
+        raise DomainError(
+            "Queries and mutations are served over HTTP (POST /graphql); WebSocket carries subscriptions."
+        )
 
 
 class GraphQLSubscriptions(GraphQL[SubscriptionContext, None]):
@@ -50,8 +56,9 @@ class GraphQLSubscriptions(GraphQL[SubscriptionContext, None]):
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         credential = params.get("Authorization") or params.get("authorization")
         try:
-            async with unit_of_work(_ANONYMOUS, Source.GRAPHQL) as uow:
+            async with unit_of_work(ANONYMOUS, Source.GRAPHQL) as uow:
                 context.principal = await auth_service.authenticate(uow, credential)
+            context.credential = credential
         except DomainError as error:
             raise ConnectionRejectionError({"code": error.code, "message": error.message}) from None
         return UNSET

@@ -103,7 +103,8 @@ def _route(problem: Problem, v: int, order: list[int]) -> Route:
 
 
 def _plan(problem: Problem, engine: Engine) -> Plan:
-    # Imported here: a process configured for one engine never loads the other's native library.
+    # Imported here: only a process that solves loads an engine's native library (the API's solver
+    # processes load both up front, so a first solve does not wait for the import).
     if engine == "pyvrp":
         from app.optimization import engine_pyvrp
 

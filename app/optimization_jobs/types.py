@@ -10,9 +10,11 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.scalars import JSON
 
+from app.auth.service import auth_service
 from app.core.db import unit_of_work
 from app.core.errors import DomainError
-from app.core.principal import Scope
+from app.core.logging import get_logger
+from app.core.principal import ANONYMOUS, Scope, Source
 from app.graphql.context import Info
 from app.graphql.inputs import graphql_enum, to_model
 from app.graphql.mutations import mutation, query
@@ -23,6 +25,7 @@ from app.optimization_jobs.schemas import UNFINISHED, JobQuery, JobStatus, Optim
 from app.routes.schemas import Engine, PlanRoutes
 from app.routes.types import PlanRoutesInput, UnassignedMission
 
+log = get_logger("rouptimize.graphql")
 JobStatusEnum = graphql_enum(JobStatus)
 EngineEnum = graphql_enum(Engine)
 # How often a subscription looks at its job: progress moves once a second while the solver runs.
@@ -121,17 +124,23 @@ class OptimizationJobSubscriptions:
         extensions=permission(Scope.READ),
     )
     async def optimization_job(self, info: Info, id: uuid.UUID) -> AsyncGenerator[OptimizationJob, None]:
-        principal = info.context.principal
         seen: tuple[Any, ...] | None = None
         while True:
             # A short transaction per look: a subscription may last minutes and must hold nothing.
+            # The credential is checked at every look, so a revoked token stops the stream at once.
             try:
-                async with unit_of_work(principal, read_only=True) as uow:
+                async with unit_of_work(ANONYMOUS, Source.GRAPHQL) as uow:
+                    await auth_service.authenticate(uow, info.context.credential)
                     job = as_job(await jobs.get(uow, id))
             except DomainError as error:
                 # Sent over the socket as is: carry the contract's code as the HTTP surface does.
                 raise GraphQLError(
                     error.message, extensions={"code": error.code, "details": error.details}
+                ) from None
+            except Exception:
+                log.exception("subscription_failed", job_id=str(id))
+                raise GraphQLError(
+                    "An unexpected error occurred.", extensions={"code": "internal_error"}
                 ) from None
             state = (job.status, job.progress)
             if state != seen:

@@ -11,8 +11,10 @@ Several workers may run at once: a claim locks the row and skips rows others hol
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
+import math
 import random
 import uuid
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from sqlalchemy import func, select, update
 from app.core import jobs
 from app.core.clock import utcnow
 from app.core.db import UnitOfWork, unit_of_work
+from app.core.logging import get_logger
 from app.core.models import new_id
 from app.core.outbox import QUEUE, WebhookEvent
 from app.core.principal import Principal
@@ -32,6 +35,7 @@ from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 from app.webhooks.schemas import DeliveryStatus, DisabledReason, EndpointStatus
 from app.webhooks.service import signing_secrets
 
+log = get_logger("rouptimize.webhooks")
 DELIVER_ACTOR = "webhook.deliver"  # implemented in workers/webhooks.py
 # A claimed attempt not recorded this long after its timeout ran out: its worker died.
 LEASE_MARGIN = dt.timedelta(seconds=30)
@@ -63,19 +67,23 @@ def plan(
 
 
 def send_after_commit(uow: UnitOfWork, deliveries: list[WebhookDelivery]) -> None:
-    """Hand planned attempts to the workers once they are committed, MESSAGE_BATCH to a message
-    (one message claims, sends and records them together); those due later than MESSAGE_HORIZON
-    are left to the sweep."""
+    """Hand planned attempts to the workers once they are committed, up to MESSAGE_BATCH to a
+    message (one message claims, sends and records them together) and only attempts due at the
+    same second together; those due later than MESSAGE_HORIZON are left to the sweep."""
     now = utcnow()
-    soon = [d for d in deliveries if d.due_at - now <= MESSAGE_HORIZON]
-    for first in range(0, len(soon), MESSAGE_BATCH):
-        batch = soon[first : first + MESSAGE_BATCH]
-        delay = max((d.due_at - now).total_seconds() for d in batch)
-        ids = [str(d.id) for d in batch]
-        uow.after_commit.append(
-            partial(jobs.send, DELIVER_ACTOR, str(uow.company_id), ids, queue_name=QUEUE,
-                    delay_ms=int(delay * 1000) if delay > 0 else None)
-        )  # fmt: skip
+    by_delay: dict[int, list[WebhookDelivery]] = {}
+    for delivery in deliveries:
+        if delivery.due_at - now <= MESSAGE_HORIZON:
+            by_delay.setdefault(max(0, math.ceil((delivery.due_at - now).total_seconds())), []).append(
+                delivery
+            )
+    for delay, due in by_delay.items():
+        for first in range(0, len(due), MESSAGE_BATCH):
+            ids = [str(d.id) for d in due[first : first + MESSAGE_BATCH]]
+            uow.after_commit.append(
+                partial(jobs.send, DELIVER_ACTOR, str(uow.company_id), ids, queue_name=QUEUE,
+                        delay_ms=delay * 1000 or None)
+            )  # fmt: skip
 
 
 async def fan_out(uow: UnitOfWork, event_ids: list[str]) -> list[WebhookDelivery]:
@@ -158,7 +166,10 @@ async def claim(uow: UnitOfWork, delivery_ids: list[uuid.UUID]) -> list[Claimed]
     lease run out); attempts not due or held by another worker are left, and those whose endpoint
     is disabled are cancelled. This is the hot path: one statement, no ORM."""
     now = utcnow()
-    lease_until = now + dt.timedelta(seconds=get_settings().webhook_timeout_seconds) + LEASE_MARGIN
+    # The lease covers the whole batch: its attempts go out CONCURRENT_SENDS at a time, each within
+    # the timeout, so none is claimed again while this worker still holds it.
+    rounds = math.ceil(len(delivery_ids) / CONCURRENT_SENDS)
+    lease_until = now + dt.timedelta(seconds=get_settings().webhook_timeout_seconds * rounds) + LEASE_MARGIN
     connection = await uow.driver_connection()
     rows = await connection.fetch(_CLAIM, uow.company_id, delivery_ids, now, lease_until)
     claimed = []
@@ -176,18 +187,6 @@ async def claim(uow: UnitOfWork, delivery_ids: list[uuid.UUID]) -> list[Claimed]
         headers = signing.delivery_headers(row["event_id"], row["event_type"], body, secrets_of[endpoint_id])
         claimed.append(Claimed(row["id"], row["url"], body, headers))
     return claimed
-
-
-def _due(delivery: WebhookDelivery, now: dt.datetime) -> bool:
-    if delivery.status == DeliveryStatus.PENDING:
-        return delivery.due_at <= now
-    return delivery.status == DeliveryStatus.SENDING and (delivery.lease_until or now) < now
-
-
-async def record(uow: UnitOfWork, delivery_id: uuid.UUID, answer: sending.Answer) -> WebhookDelivery | None:
-    """Record one answer (see record_many): the next attempt planned, if any."""
-    planned = await record_many(uow, [(delivery_id, answer)])
-    return planned[0] if planned else None
 
 
 # Successful answers of a batch recorded in one statement; what the endpoints answered reads back.
@@ -214,6 +213,7 @@ async def record_many(
     after WEBHOOK_DISABLE_AFTER_SECONDS without a success. Attempts no longer `sending` were
     recorded already (a second claim after a lease ran out) and are left as they are."""
     now = utcnow()
+    answers = [(i, _storable(a)) for i, a in answers]
     succeeded = [(i, a) for i, a in answers if a.status_code is not None and 200 <= a.status_code < 300]
     failed = [(i, a) for i, a in answers if not (a.status_code is not None and 200 <= a.status_code < 300)]
     if succeeded:
@@ -253,6 +253,17 @@ async def record_many(
     await uow.flush()
     send_after_commit(uow, planned)
     return planned
+
+
+def _storable(answer: sending.Answer) -> sending.Answer:
+    """What a receiver sent, as PostgreSQL text can hold it (no NUL character)."""
+    if "\x00" not in (answer.excerpt or "") + (answer.error or ""):
+        return answer
+    return dataclasses.replace(
+        answer,
+        excerpt=answer.excerpt.replace("\x00", "\ufffd") if answer.excerpt else answer.excerpt,
+        error=answer.error.replace("\x00", "\ufffd") if answer.error else answer.error,
+    )
 
 
 async def _after_failure(
@@ -308,7 +319,11 @@ async def deliver(company_id: uuid.UUID, delivery_ids: list[uuid.UUID]) -> int:
 
     async def send(attempt: Claimed) -> sending.Answer:
         async with limit:
-            return await sending.post(attempt.url, attempt.body, attempt.headers)
+            try:
+                return await sending.post(attempt.url, attempt.body, attempt.headers)
+            except Exception:  # one attempt's surprise must not leave the batch unrecorded
+                log.exception("webhook_send_failed", delivery_id=str(attempt.delivery_id))
+                return sending.Answer(None, 0, None, "The attempt failed inside Rouptimize.", None)
 
     answers = await asyncio.gather(*(send(attempt) for attempt in claimed))
     async with unit_of_work(principal) as uow:

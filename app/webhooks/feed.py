@@ -3,7 +3,6 @@ outage). A company's events of the last 30 days, oldest first, each exactly as d
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StringConstraints
@@ -16,8 +15,8 @@ from app.core.outbox import EVENT_TYPES, WebhookEvent
 from app.core.pagination import Page
 from app.core.schemas import QueryModel
 from app.webhooks.delivery import TEST_EVENT
+from app.webhooks.models import HISTORY
 
-HISTORY = dt.timedelta(days=30)
 EventId = Annotated[str, StringConstraints(pattern=r"^evt_[0-9a-f]{32}$")]
 
 

@@ -10,6 +10,9 @@ from sqlmodel import Field
 
 from app.core.models import TenantColumns
 
+# Events and delivery attempts are kept this long: the events feed, replays and the cleanup agree.
+HISTORY = dt.timedelta(days=30)
+
 
 class WebhookEndpoint(TenantColumns, table=True):
     __tablename__ = "webhook_endpoint"

@@ -3,7 +3,6 @@ send a signed test event to see that a receiver works."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -16,10 +15,8 @@ from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.outbox import WebhookEvent, new_event_id
 from app.core.principal import Principal
 from app.webhooks import delivery as deliveries
-from app.webhooks.models import WebhookDelivery, WebhookEndpoint
+from app.webhooks.models import HISTORY, WebhookDelivery, WebhookEndpoint
 from app.webhooks.schemas import EndpointStatus, ReplayOut, ReplayRequest
-
-HISTORY = dt.timedelta(days=30)  # events and attempts are kept this long
 
 
 def _enabled(endpoint: WebhookEndpoint) -> None:

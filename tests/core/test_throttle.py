@@ -8,6 +8,7 @@ import uuid
 import httpx
 import pytest
 
+from app.core import clock
 from app.settings import get_settings
 from tests.fixtures.factories import Factory
 
@@ -20,12 +21,14 @@ async def test_an_account_is_guessed_at_a_few_times_then_429(
     tenant = await factory.tenant()
     monkeypatch.setattr(get_settings(), "credential_attempts_per_account", 3)
     wrong = {"email": tenant.admin_email, "password": "not-the-password"}
-    answers = [(await client.post("/auth/login", json=wrong)).status_code for _ in range(4)]
+    # The clock stands still: however slow the machine, the bucket does not refill meanwhile.
+    with clock.frozen(clock.utcnow()):
+        answers = [(await client.post("/auth/login", json=wrong)).status_code for _ in range(4)]
+        # The right password waits too: the bucket is the account's, whoever is guessing.
+        right = await client.post(
+            "/auth/login", json={"email": tenant.admin_email, "password": tenant.admin_password}
+        )
     assert answers == [401, 401, 401, 429]
-    # The right password waits too: the bucket is the account's, whoever is guessing.
-    right = await client.post(
-        "/auth/login", json={"email": tenant.admin_email, "password": tenant.admin_password}
-    )
     assert right.status_code == 429 and int(right.headers["retry-after"]) >= 1
     # Another account is not held up.
     other = await factory.tenant()
@@ -43,12 +46,12 @@ async def test_an_address_trying_many_accounts_is_slowed(
     transport = httpx.ASGITransport(app=client._transport.app, client=(f"10.9.{uuid.uuid4().int % 250}.7", 1))  # type: ignore[attr-defined]
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as stranger:
         codes = []
-        for n in range(6):
-            login = {"email": f"nobody{n}@example.com", "password": "x" * 10}
-            body = {"query": SIGN_IN, "variables": {"i": login}}
-            codes.append(
-                (await stranger.post("/graphql", json=body)).json()["errors"][0]["extensions"]["code"]
-            )
+        with clock.frozen(clock.utcnow()):
+            for n in range(6):
+                login = {"email": f"nobody{n}@example.com", "password": "x" * 10}
+                body = {"query": SIGN_IN, "variables": {"i": login}}
+                answer = (await stranger.post("/graphql", json=body)).json()
+                codes.append(answer["errors"][0]["extensions"]["code"])
     assert codes == ["unauthorized"] * 5 + ["rate_limited"]
 
 

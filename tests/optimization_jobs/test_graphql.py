@@ -123,3 +123,32 @@ async def test_subscription_needs_a_credential_and_sees_only_its_company(
         with pytest.raises(ConnectionClosed) as closed:
             await ws.recv()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+async def test_the_socket_serves_subscriptions_only_and_rechecks_the_credential(
+    client: httpx.AsyncClient, factory: Factory, api_server: str
+) -> None:
+    tenant = await factory.tenant(credits=20)
+    done = await _start(client, tenant, await plannable_day(factory, tenant, 1), False)
+    url = api_server.replace("http://", "ws://") + "/graphql"
+    async with connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await ws.send(
+            json.dumps(
+                {"type": "connection_init", "payload": {"Authorization": f"Bearer {tenant.write_token}"}}
+            )
+        )
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        mutation = 'mutation { createBranch(input: {name: "x"}) { id } }'
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": mutation}}))
+        answer = json.loads(await ws.recv())
+        assert "over HTTP" in json.dumps(answer) and "uow" not in json.dumps(answer)
+        # The token is deleted while the socket is open: the next subscription is refused.
+        token_id = str(tenant.write_token_id)
+        deleted = await client.delete(f"/companies/me/api-tokens/{token_id}", headers=tenant.headers("admin"))
+        assert deleted.status_code == 204
+        await ws.send(json.dumps({"id": "2", "type": "subscribe",
+                                  "payload": {"query": WATCH, "variables": {"id": done["id"]}}}))  # fmt: skip
+        refused = json.loads(await ws.recv())
+        while refused["type"] == "ping" or refused.get("id") == "1":
+            refused = json.loads(await ws.recv())
+        assert refused["payload"]["errors"][0]["extensions"]["code"] == "unauthorized"

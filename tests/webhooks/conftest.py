@@ -26,6 +26,7 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)  # answered in order, then 200
     retry_after: str | None = None  # sent with every answer that is not a 2xx
+    body: bytes = b""  # the body of every answer
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[Received]:
         deadline = time.monotonic() + timeout
@@ -46,8 +47,9 @@ def receiver() -> Iterator[Receiver]:
             self.send_response(status)
             if state.retry_after is not None and status >= 300:
                 self.send_header("Retry-After", state.retry_after)
-            self.send_header("Content-Length", "0")
+            self.send_header("Content-Length", str(len(state.body)))
             self.end_headers()
+            self.wfile.write(state.body)
 
         def log_message(self, *args: Any) -> None:
             pass

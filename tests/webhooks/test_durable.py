@@ -85,6 +85,16 @@ def listener() -> Iterator[Listener]:
     state.down()
 
 
+async def _all_events(tenant: Tenant, count: int) -> set[str]:
+    """The events fanned out to the tenant's endpoint, once there are `count` of them (or 60 s passed)."""
+    for _ in range(600):
+        events = await _events(tenant)
+        if len(events) >= count:
+            return events
+        await asyncio.sleep(0.1)
+    return await _events(tenant)
+
+
 async def _events(tenant: Tenant) -> set[str]:
     async with unit_of_work(Principal.system(tenant.id)) as uow:
         rows = await uow.scalars(
@@ -107,7 +117,7 @@ async def test_a_receiver_down_then_up_gets_every_event(
     await _vans(client, factory, tenant, 5)
     await asyncio.sleep(2.5)  # attempts 1-3 are refused: nothing listens
     listener.up()
-    events = await _events(tenant)
+    events = await _all_events(tenant, 5)
     await listener.wait_for(events)
     assert len(events) == 5 and set(listener.received) == events
     made = await attempts(client, tenant, str(hook["id"]), 10, limit=200)
@@ -186,7 +196,7 @@ async def test_messages_redis_lost_are_recovered_from_the_database(
     assert await resend_pending() >= 4
     lose_every_message()  # the fan-outs planned attempts and sent their messages: lose those too
     await resend_due()
-    events = await _events(tenant)
+    events = await _all_events(tenant, 4)
     await listener.wait_for(events)
     assert len(events) == 4 and all(listener.received[e] >= 1 for e in events)
 
@@ -206,7 +216,7 @@ async def test_two_workers_deliver_each_event_once_per_attempt(
     for _ in range(3):
         await resend_due()
         await asyncio.sleep(0.3)
-    events = await _events(tenant)
+    events = await _all_events(tenant, 30)
     await listener.wait_for(events)
     await asyncio.sleep(1)
     assert len(events) == 30 and set(listener.received.values()) == {1}
@@ -313,3 +323,17 @@ async def test_a_name_resolving_to_a_private_address_is_refused_at_delivery(
     async with unit_of_work(Principal.system(tenant.id)) as uow:
         record = await uow.scalar(select(WebhookEndpoint).where(WebhookEndpoint.id == uuid.UUID(hook["id"])))
     assert record is not None and record.failing_since is not None
+
+
+async def test_an_answer_holding_a_nul_byte_is_recorded(
+    client: httpx.AsyncClient, factory: Factory, receiver: Receiver
+) -> None:
+    """PostgreSQL text holds no NUL: a binary answer must not leave the attempt unrecorded (and sent
+    again for ever)."""
+    tenant = await factory.tenant()
+    receiver.body = b"ok\x00\x01binary"
+    hook, planned = await _plan_one(client, factory, tenant, receiver.url)
+    await _deliver(tenant, planned)
+    [made] = await attempts(client, tenant, str(hook["id"]), 1)
+    assert (made["status"], made["responseStatus"]) == ("succeeded", 200)
+    assert made["responseExcerpt"] == "ok\ufffd\x01binary"
