@@ -37,8 +37,7 @@ async def optimize(company_id: str, job_id: str) -> None:
             return await jobs.record_progress(progress_uow, job, run_number, progress)
 
     try:
-        async with unit_of_work(principal) as uow:
-            await jobs.run(uow, job, run_number, report)
+        await jobs.run(principal, job, run_number, report)
     except DomainError as error:
         async with unit_of_work(principal) as uow:
             await jobs.fail(uow, job, error, run_number)

@@ -20,9 +20,10 @@ from sqlalchemy import select, update
 
 from app.core import jobs
 from app.core.clock import utcnow
-from app.core.db import UnitOfWork
+from app.core.db import UnitOfWork, unit_of_work
 from app.core.errors import Conflict, DomainError
 from app.core.pagination import Page
+from app.core.principal import Principal
 from app.core.repository import Repository
 from app.optimization import vrp
 from app.optimization_jobs.models import OptimizationJob
@@ -116,26 +117,24 @@ async def begin_run(uow: UnitOfWork, job_id: uuid.UUID) -> int | None:
     return job.runs
 
 
-async def run(uow: UnitOfWork, job_id: uuid.UUID, run_number: int, report: ProgressReport) -> None:
-    """Solve and save run `run_number` of a job. A refusal (402, 409) fails the job: the caller
-    rolls this transaction back and records it with `fail`."""
-    job = await uow.scalar(select(OptimizationJob).where(OptimizationJob.id == job_id))
-    if not _is_current(job, run_number):
-        return
-    assert job is not None
-    setting = await plan_setting(uow, PlanRoutes.model_validate(job.request, strict=False))
+async def run(principal: Principal, job_id: uuid.UUID, run_number: int, report: ProgressReport) -> None:
+    """Solve and save run `run_number` of a job, in three steps so that no transaction waits on the
+    solver: read what to plan, solve (up to 30 s, with none open), then lock the job and save. A
+    refusal (402, 409) while saving fails the job: the caller records it with `fail`."""
+    async with unit_of_work(principal) as uow:
+        job = await uow.scalar(select(OptimizationJob).where(OptimizationJob.id == job_id))
+        if not _is_current(job, run_number):
+            return
+        assert job is not None
+        setting = await plan_setting(uow, PlanRoutes.model_validate(job.request, strict=False))
     solution = await _solve_reporting(setting, report)
     if solution is None:
         return  # cancelled while it solved
-    job = await uow.scalar(
-        select(OptimizationJob)
-        .where(OptimizationJob.id == job_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if _is_current(job, run_number):
-        assert job is not None
-        await _save(uow, job, setting, solution)
+    async with unit_of_work(principal) as uow:
+        job = await uow.scalar(select(OptimizationJob).where(OptimizationJob.id == job_id).with_for_update())
+        if _is_current(job, run_number):
+            assert job is not None
+            await _save(uow, job, setting, solution)
 
 
 async def record_progress(uow: UnitOfWork, job_id: uuid.UUID, run_number: int, progress: int) -> bool:

@@ -158,8 +158,7 @@ class TestCancel:
             async with unit_of_work(principal) as uow:
                 return await jobs.record_progress(uow, uuid.UUID(job_id), run_number, progress)
 
-        async with unit_of_work(principal) as uow:
-            await jobs.run(uow, uuid.UUID(job_id), run_number, report)
+        await jobs.run(principal, uuid.UUID(job_id), run_number, report)
         assert (await job_row(tenant, job_id)).status == "cancelled"
         assert await route_count(tenant) == 0 and await credits(client, tenant) == 20
 

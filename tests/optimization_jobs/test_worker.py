@@ -74,8 +74,7 @@ async def test_progress_moves_while_the_solver_runs(
 
     async with unit_of_work(principal) as uow:
         assert await jobs.begin_run(uow, uuid.UUID(job_id)) == 1
-    async with unit_of_work(principal) as uow:
-        await jobs.run(uow, uuid.UUID(job_id), 1, report)
+    await jobs.run(principal, uuid.UUID(job_id), 1, report)
     done = await follow(client, tenant, job_id, limit=0)
     assert done["status"] == "succeeded" and done["progress"] == 100
     assert len(recorded) >= 3 and recorded == sorted(recorded), recorded
@@ -113,8 +112,7 @@ async def test_a_run_taken_for_dead_saves_nothing(client: httpx.AsyncClient, fac
     async def report(progress: int) -> bool:
         return True
 
-    async with unit_of_work(principal) as uow:
-        await jobs.run(uow, uuid.UUID(job_id), 1, report)
+    await jobs.run(principal, uuid.UUID(job_id), 1, report)
     assert (await job_row(tenant, job_id)).status == "queued"
     assert await route_count(tenant) == 0 and await credits(client, tenant) == 50
 
