@@ -96,12 +96,7 @@ def worker(services: Any) -> Iterator[subprocess.Popen[bytes]]:
         [sys.executable, "-m", "app.cli", "worker", "--threads", "2"], env=env, stdout=log, stderr=log
     )
     yield process
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    _stop(process, log)
 
 
 @pytest.fixture(scope="session")
@@ -128,6 +123,11 @@ def api_server(services: Any) -> Iterator[str]:
         assert process.poll() is None and time.monotonic() < deadline, "the API server did not start"
         time.sleep(0.2)
     yield base
+    _stop(process, log)
+
+
+def _stop(process: subprocess.Popen[bytes], log: Any) -> None:
+    """Stop a process the session started (gracefully, then not) and close its log."""
     process.terminate()
     try:
         process.wait(timeout=30)
