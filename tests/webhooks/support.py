@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Any
+from unittest.mock import patch
 
 import httpx
+import standardwebhooks.webhooks
+from standardwebhooks import Webhook
 
+from app.core import clock
 from tests.fixtures.factories import Factory, Tenant
 
 ENDPOINTS = "/companies/me/webhook-endpoints"
@@ -47,3 +52,16 @@ async def attempts(
             return rows
         await asyncio.sleep(0.1)
     return rows
+
+
+class _ClockNow(dt.datetime):
+    @classmethod
+    def now(cls, tz: dt.tzinfo | None = None) -> Any:
+        return clock.utcnow().astimezone(tz)
+
+
+def standard_verify(secret: str, body: bytes, headers: dict[str, str]) -> Any:
+    """What a receiver using the `standardwebhooks` package does, its clock agreeing with ours (the
+    suite may run with the application's clock moved, and the package checks the timestamp)."""
+    with patch.object(standardwebhooks.webhooks, "datetime", _ClockNow):
+        return Webhook(secret).verify(body, headers)
