@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # Lifts the rule that every address a webhook URL names or resolves to is public: for
     # development and tests with receivers on this machine, never for production.
     webhook_allow_private_networks: bool = False
+    # The events feed shows events this long after they were written: an event's id is taken when
+    # it is written, and a transaction still open then may commit an earlier id after a later one
+    # was read; waiting out the app's (short) transactions means paging with `after` skips nothing.
+    events_feed_settle_seconds: float = Field(default=5.0, ge=0)
     # Events whose fan-out has not run after this long are re-sent by the sweeper.
     webhook_sweep_after_seconds: int = Field(default=60, ge=1)
     # Optimization jobs still queued after this long are handed to the workers again (their

@@ -29,6 +29,8 @@ os.environ.setdefault("ENVIRONMENT", "test")
 os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true")
 # Every in-process request comes from one address; the throttle's own tests lower this again.
 os.environ.setdefault("CREDENTIAL_ATTEMPTS_PER_ADDRESS", "1000000")
+# Tests read the events feed right after writing; the settle window has its own test.
+os.environ.setdefault("EVENTS_FEED_SETTLE_SECONDS", "0")
 # `TEST_TODAY=2030-06-15 make test` runs the whole suite (API, worker and the tests' own dates) as if
 # it were that day, through the application clock's offset, which the worker process inherits.
 if _today := os.environ.get("TEST_TODAY"):

@@ -3,6 +3,7 @@ outage). A company's events of the last 30 days, oldest first, each exactly as d
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StringConstraints
@@ -14,6 +15,7 @@ from app.core.errors import NotFound
 from app.core.outbox import EVENT_TYPES, WebhookEvent
 from app.core.pagination import Page
 from app.core.schemas import QueryModel
+from app.settings import get_settings
 from app.webhooks.delivery import TEST_EVENT
 from app.webhooks.models import HISTORY
 
@@ -36,9 +38,12 @@ class EventQuery(QueryModel):
 
 
 def _kept(uow: UnitOfWork) -> Any:
+    now = utcnow()
+    settled = now - dt.timedelta(seconds=get_settings().events_feed_settle_seconds)
     return select(WebhookEvent.id, WebhookEvent.payload).where(
         WebhookEvent.company_id == uow.company_id,
-        WebhookEvent.created_at >= utcnow() - HISTORY,
+        WebhookEvent.created_at >= now - HISTORY,
+        WebhookEvent.created_at < settled,
         WebhookEvent.type != TEST_EVENT,
     )
 

@@ -23,8 +23,10 @@ ENDPOINTS = [
              response_example=PAGE,
              description="Your company's events of the last 30 days, oldest first, each exactly the body a "
              "webhook delivers. Page with `after=<the last id you read>` (`pagination.nextCursor` is that id "
-             "when more follow); narrow with `types` (repeatable). For integrators who pull instead of "
-             "receiving webhooks, or who catch up after an outage."),
+             "when more follow); narrow with `types` (repeatable). An event is listed a few seconds after it "
+             "happens (EVENTS_FEED_SETTLE_SECONDS, default 5): long enough for every transaction that wrote "
+             "an earlier event to commit, so paging with `after` never skips one. For integrators who pull "
+             "instead of receiving webhooks, or who catch up after an outage."),
     Endpoint("GET", "/events/{id}", Scope.READ, lambda uow, c: feed.get_event(uow, c.path["id"]),
              summary="Read one event.", tag=TAG, response_example={"data": EVENT},
              description="The event exactly as webhooks deliver it; 404 once it is older than 30 days."),

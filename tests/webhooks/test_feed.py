@@ -13,6 +13,7 @@ from app.core import clock
 from app.core.db import unit_of_work
 from app.core.outbox import WebhookEvent
 from app.core.principal import Principal
+from app.settings import get_settings
 from tests.fixtures.factories import Factory
 from tests.webhooks.conftest import Receiver
 from tests.webhooks.support import endpoint, vehicle
@@ -89,3 +90,17 @@ async def test_events_older_than_30_days_are_gone(client: httpx.AsyncClient, fac
     assert (await client.get(FEED, headers=tenant.headers("read"))).json()["data"] == []
     assert (await client.get(f"{FEED}/{event['id']}", headers=tenant.headers("read"))).status_code == 404
     assert (await client.get(f"{FEED}/garbage", headers=tenant.headers("read"))).status_code == 404
+
+
+async def test_events_appear_once_they_have_settled(
+    client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transaction still open may commit an earlier event id after a later one was read: the
+    feed shows events only once the settle window has passed, so paging with `after` skips none."""
+    monkeypatch.setattr(get_settings(), "events_feed_settle_seconds", 5.0)
+    tenant = await factory.tenant()
+    await vehicle(client, factory, tenant)
+    assert (await client.get(FEED, headers=tenant.headers("read"))).json()["data"] == []
+    with clock.frozen(clock.utcnow() + dt.timedelta(seconds=6)):
+        [event] = (await client.get(FEED, headers=tenant.headers("read"))).json()["data"]
+        assert (await client.get(f"{FEED}/{event['id']}", headers=tenant.headers("read"))).status_code == 200
