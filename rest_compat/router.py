@@ -52,10 +52,6 @@ def prefers_async(prefer_headers: list[str]) -> bool:
     return any(p.strip().lower() == "respond-async" for p in preferences)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    return await read_capped(request, limit)
-
-
 def render(endpoint: Endpoint, result: Any, respond_async: bool = False) -> Response:
     if endpoint.raw_response and isinstance(result, Response):
         return result
@@ -137,7 +133,7 @@ async def _execute(endpoint: Endpoint, request: Request, uow: UnitOfWork, reques
     limit = endpoint.max_body_bytes or get_settings().max_body_bytes
     key = request.headers.get("idempotency-key") if endpoint.mutating and endpoint.surface != "auth" else None
     try:
-        raw = await read_body(request, limit) if endpoint.mutating else b""
+        raw = await read_capped(request, limit) if endpoint.mutating else b""
     except PayloadTooLarge:
         # The contract's order puts a missing record (404) before a body that is too large.
         if endpoint.loads is not None and "id" in request.path_params:

@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
-from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast, parse
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    get_operation_ast,
+    parse,
+)
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -78,14 +85,23 @@ async def _read_operation(request: Request) -> tuple[dict[str, Any], bytes]:
     return payload, raw
 
 
-def _is_public(query: str, operation_name: str | None) -> bool:
-    """A mutation made only of the driver app's pre-session fields (no fragments, no others)."""
+def _operation(query: str, operation_name: str | None) -> OperationDefinitionNode | None:
+    """The operation to run, parsed once and bounded to MAX_TOKENS before anything else (a document
+    of a million tokens costs its parse whoever sends it); None when the document does not parse,
+    which the execution answers with its locations, as GraphQL clients expect."""
     try:
-        operation = get_operation_ast(parse(query), operation_name)
-    except GraphQLError:
+        return get_operation_ast(parse(query, no_location=True, max_tokens=MAX_TOKENS), operation_name)
+    except GraphQLError as error:
+        if "tokens" in error.message:
+            raise ValidationFailed.field("query", f"has more than {MAX_TOKENS} tokens") from None
+        return None
+
+
+def _is_public(operation: OperationDefinitionNode | None) -> bool:
+    """A mutation made only of the driver app's pre-session fields (no fragments, no others)."""
+    if not _is_mutation(operation):
         return False
-    if operation is None or operation.operation != OperationType.MUTATION:
-        return False
+    assert operation is not None
     fields = operation.selection_set.selections
     public = bool(fields) and all(
         isinstance(f, FieldNode) and f.name.value in PUBLIC_MUTATIONS for f in fields
@@ -96,11 +112,7 @@ def _is_public(query: str, operation_name: str | None) -> bool:
     return public
 
 
-def _is_mutation(query: str, operation_name: str | None) -> bool:
-    try:
-        operation = get_operation_ast(parse(query), operation_name)
-    except GraphQLError:
-        return False
+def _is_mutation(operation: OperationDefinitionNode | None) -> bool:
     return operation is not None and operation.operation == OperationType.MUTATION
 
 
@@ -117,19 +129,17 @@ async def graphql_endpoint(request: Request) -> Response:
         )
     try:
         payload, raw = await _read_operation(request)
-        # Bounded before anything else, authentication included: a document of a million tokens
-        # costs its parse whoever sends it.
-        _check_size(payload["query"])
+        operation = _operation(payload["query"], payload.get("operationName"))
         async with unit_of_work(ANONYMOUS, Source.GRAPHQL) as uow:
-            if request.method == "POST" and _is_public(payload["query"], payload.get("operationName")):
+            if request.method == "POST" and _is_public(operation):
                 # Sign-in and invite acceptance bind their company themselves, after the lookup.
                 uow.source = Source.MOBILE
-                return await _run(request, uow, ANONYMOUS, payload, raw, request_id)
+                return await _run(request, uow, ANONYMOUS, payload, raw, request_id, operation)
             principal = await auth_service.authenticate(uow, request.headers.get("authorization"))
             state["company_id"] = str(principal.company_id)
             state["token_id"] = str(principal.token_id) if principal.token_id else None
             limits = await limit_rate(getattr(request.app.state, "rate_limiter", None), principal)
-            response = await _run(request, uow, principal, payload, raw, request_id)
+            response = await _run(request, uow, principal, payload, raw, request_id, operation)
             response.headers.update(limits)
             return response
     except DomainError as error:
@@ -143,12 +153,13 @@ async def _run(
     payload: dict[str, Any],
     raw: bytes,
     request_id: str,
+    operation: OperationDefinitionNode | None,
 ) -> Response:
     query, operation_name = payload["query"], payload.get("operationName")
     variables = payload.get("variables")
     if variables is not None and not isinstance(variables, dict):
         raise ValidationFailed.field("variables", "must be an object")
-    mutation = _is_mutation(query, operation_name)
+    mutation = _is_mutation(operation)
     if mutation and request.method == "GET":
         raise ValidationFailed.field("query", "mutations must be sent with POST")
     # Public operations have no company to scope a key to; they are not idempotent by key.
@@ -182,16 +193,6 @@ async def _run(
             idempotency.StoredResponse(200, dict(response.headers), bytes(response.body)),
         )
     return response
-
-
-def _check_size(query: str) -> None:
-    """Refuse a document over MAX_TOKENS; other syntax errors are answered by the execution, with
-    their locations, as GraphQL clients expect."""
-    try:
-        parse(query, no_location=True, max_tokens=MAX_TOKENS)
-    except GraphQLError as error:
-        if "tokens" in error.message:
-            raise ValidationFailed.field("query", f"has more than {MAX_TOKENS} tokens") from None
 
 
 def _failed_inside(body: dict[str, Any]) -> bool:
