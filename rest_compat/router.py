@@ -13,15 +13,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.auth.service import auth_service
-from app.core import idempotency
+from app.core import gateway
 from app.core.bodies import read_capped
 from app.core.db import UnitOfWork, unit_of_work
 from app.core.envelope import error_response, json_response
 from app.core.errors import DomainError, InsufficientScope, PayloadTooLarge
 from app.core.pagination import Page
 from app.core.principal import ANONYMOUS, ActorType, Principal, Scope, Source
-from app.core.ratelimit import limit_rate
 from app.core.schemas import to_public, to_public_many
 from app.settings import get_settings
 from rest_compat.params import parse_body, parse_query
@@ -110,22 +108,18 @@ def _check_surface(endpoint: Endpoint, principal: Principal) -> None:
 async def run(endpoint: Endpoint, request: Request) -> Response:
     state = request.scope.setdefault("state", {})
     request_id: str = state.get("request_id", "")
-    limiter = getattr(request.app.state, "rate_limiter", None)
-    extra_headers: dict[str, str] = {}
+    limit_headers: dict[str, str] = {}
     try:
         async with unit_of_work(ANONYMOUS, Source.API, read_only=not endpoint.mutating) as uow:
             if endpoint.surface == "auth":
                 return await _execute(endpoint, request, uow, request_id)
-            principal = await auth_service.authenticate(uow, request.headers.get("authorization"))
-            state["company_id"] = str(principal.company_id)
-            state["token_id"] = str(principal.token_id) if principal.token_id else None
-            if endpoint.surface == "api":
-                extra_headers = await limit_rate(limiter, principal)
-            _check_surface(endpoint, principal)
+            admitted = await gateway.admit(request, uow)
+            limit_headers = admitted.headers
+            _check_surface(endpoint, admitted.principal)
             response = await _execute(endpoint, request, uow, request_id)
     except DomainError as error:
-        return error_response(error, request_id, {**extra_headers, **getattr(error, "headers", {})})
-    response.headers.update(extra_headers)
+        return error_response(error, request_id, {**limit_headers, **getattr(error, "headers", {})})
+    response.headers.update(limit_headers)
     return response
 
 
@@ -139,36 +133,19 @@ async def _execute(endpoint: Endpoint, request: Request, uow: UnitOfWork, reques
         if endpoint.loads is not None and "id" in request.path_params:
             await endpoint.loads(uow, str(request.path_params["id"]))
         raise
-    fingerprint = ""
-    if key is not None:
-        idempotency.check_key(key)
-        fingerprint = idempotency.fingerprint(request.method, request.url.path, request.url.query, raw)
-        stored = await idempotency.claim(uow, key, fingerprint)
-        if stored is not None:
-            headers = {**stored.headers, "Idempotent-Replayed": "true"}
-            return Response(stored.body, status_code=stored.status_code, headers=headers)
-    try:
-        if endpoint.mutating:
-            # Writes run in a savepoint so a refused one leaves nothing behind but its stored answer.
-            async with uow.savepoint():
-                response = await _call(endpoint, request, uow, raw)
-        else:
-            response = await _call(endpoint, request, uow, raw)
-    except DomainError as error:
-        if error.http_status >= 500:
-            raise
-        for persist in error.after_rollback:
-            await persist(uow)
-        response = error_response(error, request_id)
-    if key is not None and response.status_code < 500:
-        body = response.body if hasattr(response, "body") else b""
-        idempotency.store(
-            uow,
-            key,
-            fingerprint,
-            idempotency.StoredResponse(response.status_code, dict(response.headers), bytes(body)),
-        )
-    return response
+
+    async def produce() -> gateway.Answer:
+        try:
+            if endpoint.mutating:
+                async with gateway.atomic(uow):
+                    return gateway.Answer(await _call(endpoint, request, uow, raw))
+            return gateway.Answer(await _call(endpoint, request, uow, raw))
+        except DomainError as error:
+            if error.http_status >= 500:
+                raise
+            return gateway.Answer(error_response(error, request_id))
+
+    return await gateway.answer_once(uow, request, key, "", raw, produce)
 
 
 async def _call(endpoint: Endpoint, request: Request, uow: UnitOfWork, raw: bytes) -> Response:

@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 from app.core import clock
 from app.core.errors import RateLimited
 from app.core.logging import get_logger
-from app.core.principal import Principal
+from app.core.principal import ActorType, Principal
 from app.settings import get_settings
 
 log = get_logger("rouptimize.ratelimit")
@@ -94,12 +94,23 @@ class RateLimiter:
         await self.redis.aclose()
 
 
+def bucket_of(principal: Principal) -> str | None:
+    """Whose budget a request spends: its API token's, or its session's signed-in user or driver
+    (all of one person's sessions share one, so signing in again does not refill it)."""
+    if principal.token_id is not None:
+        return str(principal.token_id)  # the bucket name tokens have always had
+    if principal.actor_id is not None and principal.actor_type in (ActorType.USER, ActorType.DRIVER):
+        return f"{principal.actor_type.value}:{principal.actor_id}"
+    return None
+
+
 async def limit_rate(limiter: RateLimiter | None, principal: Principal) -> dict[str, str]:
-    """Count one request of an API token against its bucket (shared by the API replicas through
-    Redis), on REST and GraphQL alike: the RateLimit headers to answer with, or 429."""
-    if limiter is None or principal.token_id is None:
+    """Count one request against its caller's bucket (shared by the API replicas through Redis),
+    on REST and GraphQL alike: the RateLimit headers to answer with, or 429."""
+    bucket = bucket_of(principal)
+    if limiter is None or bucket is None:
         return {}
-    verdict = await limiter.hit(str(principal.token_id))
+    verdict = await limiter.hit(bucket)
     if not verdict.allowed:
         raise RateLimited(verdict.retry_after, verdict.headers())
     return verdict.headers()

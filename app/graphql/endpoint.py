@@ -18,15 +18,13 @@ from graphql import (
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from app.auth.service import auth_service
-from app.core import idempotency, jsonutil
+from app.core import gateway, jsonutil
 from app.core.bodies import read_capped, refuse_nul
 from app.core.db import UnitOfWork, unit_of_work
 from app.core.envelope import error_response, json_response
 from app.core.errors import DomainError, InvalidJson, UnsupportedMediaType, ValidationFailed
 from app.core.logging import get_logger
 from app.core.principal import ANONYMOUS, Principal, Source
-from app.core.ratelimit import limit_rate
 from app.graphql.context import Context
 from app.graphql.schema import MAX_TOKENS, schema
 from app.mobile_users.types import PUBLIC_MUTATIONS
@@ -135,12 +133,9 @@ async def graphql_endpoint(request: Request) -> Response:
                 # Sign-in and invite acceptance bind their company themselves, after the lookup.
                 uow.source = Source.MOBILE
                 return await _run(request, uow, ANONYMOUS, payload, raw, request_id, operation)
-            principal = await auth_service.authenticate(uow, request.headers.get("authorization"))
-            state["company_id"] = str(principal.company_id)
-            state["token_id"] = str(principal.token_id) if principal.token_id else None
-            limits = await limit_rate(getattr(request.app.state, "rate_limiter", None), principal)
-            response = await _run(request, uow, principal, payload, raw, request_id, operation)
-            response.headers.update(limits)
+            admitted = await gateway.admit(request, uow)
+            response = await _run(request, uow, admitted.principal, payload, raw, request_id, operation)
+            response.headers.update(admitted.headers)
             return response
     except DomainError as error:
         return error_response(error, request_id, getattr(error, "headers", {}))
@@ -164,35 +159,21 @@ async def _run(
         raise ValidationFailed.field("query", "mutations must be sent with POST")
     # Public operations have no company to scope a key to; they are not idempotent by key.
     key = request.headers.get("idempotency-key") if mutation and principal.company_id is not None else None
-    fingerprint = ""
-    if key is not None:
-        idempotency.check_key(key)
-        # The credential is part of the request: a stored answer is replayed only to the credential
-        # whose operation made it, never to another one of the company that knows the key (its
-        # scopes were never checked against those fields).
-        caller = f"{principal.actor_type.value}:{principal.actor_id}"
-        fingerprint = idempotency.fingerprint("POST", request.url.path, caller, raw)
-        stored = await idempotency.claim(uow, key, fingerprint)
-        if stored is not None:
-            return Response(
-                stored.body, stored.status_code, {**stored.headers, "Idempotent-Replayed": "true"}
-            )
-    context = Context(uow=uow, principal=principal, request_id=request_id)
-    result = await schema.execute(
-        query, variable_values=variables, context_value=context, operation_name=operation_name
-    )
-    body: dict[str, Any] = {"data": result.data}
-    if result.errors:
-        body["errors"] = [format_error(e, request_id) for e in result.errors]
-    response = json_response(body)
-    if key is not None and not _failed_inside(body):
-        idempotency.store(
-            uow,
-            key,
-            fingerprint,
-            idempotency.StoredResponse(200, dict(response.headers), bytes(response.body)),
+
+    async def produce() -> gateway.Answer:
+        context = Context(uow=uow, principal=principal, request_id=request_id)
+        result = await schema.execute(
+            query, variable_values=variables, context_value=context, operation_name=operation_name
         )
-    return response
+        body: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            body["errors"] = [format_error(e, request_id) for e in result.errors]
+        return gateway.Answer(json_response(body), server_error=_failed_inside(body))
+
+    # Scopes are checked field by field as the document runs, so a stored answer is replayed only
+    # to the credential whose operation made it.
+    caller = f"{principal.actor_type.value}:{principal.actor_id}"
+    return await gateway.answer_once(uow, request, key, caller, raw, produce)
 
 
 def _failed_inside(body: dict[str, Any]) -> bool:

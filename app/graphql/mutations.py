@@ -8,21 +8,15 @@ from typing import Any
 import strawberry
 from strawberry.extensions import FieldExtension
 
-from app.core.errors import DomainError
+from app.core import gateway
 from app.core.principal import Scope
 from app.graphql.permissions import permission
 
 
 class Atomic(FieldExtension):
     async def resolve_async(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
-        try:
-            async with info.context.uow.savepoint():
-                return await next_(source, info, **kwargs)
-        except DomainError as error:
-            # What a refusal must still record (see DomainError.after_rollback).
-            for persist in error.after_rollback:
-                await persist(info.context.uow)
-            raise
+        async with gateway.atomic(info.context.uow):
+            return await next_(source, info, **kwargs)
 
 
 def mutation(scope: Scope = Scope.WRITE, **options: Any) -> Any:
