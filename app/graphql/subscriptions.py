@@ -20,6 +20,9 @@ from app.core.errors import DomainError
 from app.core.principal import ANONYMOUS, Principal, Source
 from app.graphql.schema import schema
 
+# Each subscription polls the database while it lasts: one connection may not multiply that load.
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 10
+
 
 @dataclass
 class SubscriptionContext:
@@ -47,6 +50,7 @@ class GraphQLSubscriptions(GraphQL[SubscriptionContext, None]):
             keep_alive=True,
             keep_alive_interval=15,
             connection_init_wait_timeout=dt.timedelta(seconds=10),
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
         )
 
     async def get_context(self, request: Any, response: Any) -> SubscriptionContext:  # type: ignore[override]

@@ -11,6 +11,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from app.graphql.subscriptions import MAX_SUBSCRIPTIONS_PER_CONNECTION
 from app.settings import get_settings
 from tests.fixtures.factories import Factory, Tenant
 from tests.graphql.client import gql
@@ -152,3 +153,27 @@ async def test_the_socket_serves_subscriptions_only_and_rechecks_the_credential(
         while refused["type"] == "ping" or refused.get("id") == "1":
             refused = json.loads(await ws.recv())
         assert refused["payload"]["errors"][0]["extensions"]["code"] == "unauthorized"
+
+
+@pytest.mark.usefixtures("delivering")
+async def test_one_connection_holds_a_bounded_number_of_subscriptions(
+    client: httpx.AsyncClient, factory: Factory, api_server: str
+) -> None:
+    tenant = await factory.tenant(credits=100)
+    day = await plannable_day(factory, tenant, missions=60)
+    job = await _start(client, tenant, day, True, timeLimitSeconds=30)
+    url = api_server.replace("http://", "ws://") + "/graphql"
+    async with connect(url, subprotocols=["graphql-transport-ws"], open_timeout=10) as ws:  # type: ignore[list-item]
+        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {tenant.read_token}"}}
+        await ws.send(json.dumps(init))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        watch = {"query": WATCH, "variables": {"id": job["id"]}}
+        for n in range(MAX_SUBSCRIPTIONS_PER_CONNECTION + 1):
+            await ws.send(json.dumps({"id": str(n), "type": "subscribe", "payload": watch}))
+        refused = None
+        while refused is None:
+            message = json.loads(await ws.recv())
+            if message["type"] == "error":
+                refused = message
+    assert refused["id"] == str(MAX_SUBSCRIPTIONS_PER_CONNECTION)
+    assert "limit" in refused["payload"][0]["message"]
