@@ -12,6 +12,7 @@ from app.core.schemas import ListQuery
 from app.graphql.context import Info
 from app.graphql.inputs import input_type, to_model
 from app.graphql.mutations import Deleted, mutation, query
+from app.graphql.records import converter
 from app.graphql.relay import Connection, connection
 
 
@@ -21,7 +22,7 @@ class ApiToken:
 
 
 def as_api_token(record: object) -> ApiToken:
-    return ApiToken.from_pydantic(ApiTokenOut.model_validate(record))  # type: ignore[attr-defined,no-any-return]
+    return converter(ApiTokenOut)(record)
 
 
 @pydantic_type(
@@ -39,7 +40,7 @@ class ApiTokenQueries:
     @query(Scope.ADMIN)
     async def api_tokens(self, info: Info, first: int = 50, after: str | None = None) -> Connection[ApiToken]:
         params = ListQuery.model_construct(limit=first, cursor=after, updated_since=None, external_id=None)
-        return connection(await api_token_service.list(info.context.uow, params), as_api_token)
+        return connection(await api_token_service.list(info.context.uow, params), as_api_token, after=after)
 
 
 @strawberry.type

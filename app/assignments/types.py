@@ -8,6 +8,7 @@ from app.assignments.service import assignment_service
 from app.drivers.types import Driver, as_driver
 from app.graphql.context import Info
 from app.graphql.crud import resource_mutations, resource_queries
+from app.graphql.records import converter
 from app.vehicles.types import Vehicle, as_vehicle
 
 
@@ -25,7 +26,7 @@ class VehicleDriverAssignment:
 
 
 def as_assignment(record: object) -> VehicleDriverAssignment:
-    return VehicleDriverAssignment.from_pydantic(AssignmentOut.model_validate(record))  # type: ignore[attr-defined,no-any-return]
+    return converter(AssignmentOut)(record)
 
 
 AssignmentQueries = resource_queries(

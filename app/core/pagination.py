@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import orjson
 
@@ -21,6 +22,15 @@ class Page(Generic[T]):
     next_cursor: str | None
     has_more: bool
     limit: int
+    # The cursor that resumes after the item at an index (GraphQL gives one per edge). Lists ordered
+    # by anything but their items' (created_at, id) say how theirs are made.
+    cursor_at: Callable[[int], str] | None = None
+
+    def cursor(self, index: int) -> str:
+        if self.cursor_at is not None:
+            return self.cursor_at(index)
+        item: Any = self.items[index]
+        return encode_cursor(item.created_at, item.id)
 
 
 def encode_cursor(created_at: dt.datetime, record_id: uuid.UUID) -> str:

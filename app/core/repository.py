@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any, Generic, TypeVar
 
 from pydantic.alias_generators import to_camel
-from sqlalchemy import and_, bindparam, or_, select, text
+from sqlalchemy import and_, bindparam, func, or_, select, text
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -99,6 +99,22 @@ class Repository(Generic[M]):
         rows = rows[: query.limit]
         cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if has_more and rows else None
         return Page(items=rows, next_cursor=cursor, has_more=has_more, limit=query.limit)
+
+    async def count(self, uow: UnitOfWork, query: Any, filters: Sequence[ColumnElement[bool]] = ()) -> int:
+        """How many records the list `query` pages through (its filters, not its cursor)."""
+        model = self.model
+        statement = (
+            select(func.count()).select_from(model).where(model.company_id == uow.company_id, *filters)
+        )
+        since = getattr(query, "updated_since", None)
+        if since is not None:
+            statement = statement.where(
+                model.updated_at >= (since if since.tzinfo else since.replace(tzinfo=dt.UTC))
+            )
+        external_id = getattr(query, "external_id", None)
+        if external_id is not None and hasattr(model, "external_id"):
+            statement = statement.where(model.external_id == external_id)
+        return int(await uow.scalar(statement) or 0)
 
 
 # List filters that name a record, and the table of that record.

@@ -8,7 +8,8 @@ from typing import Any
 class Row:
     """A fetched record read like a model instance (`row.name`), without copying it."""
 
-    __slots__ = ("record",)
+    # The second slot lets GraphQL mark a row with the object type it stands for (`strawberry.cast`).
+    __slots__ = ("record", "__as_strawberry_type__")
 
     def __init__(self, record: Any) -> None:
         self.record = record

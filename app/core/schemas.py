@@ -116,7 +116,7 @@ class OutModel(BaseModel):
 def to_public(model: type[BaseModel], record: Any) -> dict[str, Any]:
     """A record in its public shape. Output models whose fields are not plain attributes of the
     record (nested objects, one-time secrets) provide `from_record`."""
-    plain = _plain_fields(model)
+    plain = plain_fields(model)
     if plain is not None:
         # Records come from our own tables, already typed: copying fields under their public names
         # gives what validating and dumping would, at a fraction of the cost on list pages.
@@ -131,14 +131,14 @@ def to_public(model: type[BaseModel], record: Any) -> dict[str, Any]:
 
 def to_public_many(model: type[BaseModel], records: list[Any]) -> list[Any]:
     """`to_public` for a page of records; fetched rows of plain models are copied in one pass."""
-    plain = _plain_fields(model)
+    plain = plain_fields(model)
     if plain is not None and records and all(type(r) is Row for r in records):
         return [{alias: r.record.get(name) for name, alias in plain} for r in records]
     return [r if isinstance(r, dict) else to_public(model, r) for r in records]
 
 
 @cache
-def _plain_fields(model: type[BaseModel]) -> tuple[tuple[str, str], ...] | None:
+def plain_fields(model: type[BaseModel]) -> tuple[tuple[str, str], ...] | None:
     """(field, alias) pairs of an output model made only of scalar fields, else None."""
     if (
         getattr(model, "from_record", None)

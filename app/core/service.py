@@ -53,6 +53,9 @@ class ResourceService(Generic[M]):
     async def list(self, uow: UnitOfWork, query: ListQuery) -> Page[M]:
         return await self.repo.page(uow, query, self.filters(query))
 
+    async def count(self, uow: UnitOfWork, query: ListQuery) -> int:
+        return await self.repo.count(uow, query, self.filters(query))
+
     def filters(self, query: ListQuery) -> list[Any]:
         return []
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from app.core import clock
 from app.core.db import UnitOfWork
-from app.core.pagination import Page
+from app.core.pagination import Page, encode_cursor
 from app.dashboard import repository as repo
 from app.dashboard.schemas import (
     ActivityOut,
@@ -76,7 +76,10 @@ class DashboardService:
             )
             for row in rows
         ]
-        return Page(items=items, next_cursor=cursor, has_more=cursor is not None, limit=query.limit)
+        return Page(
+            items=items, next_cursor=cursor, has_more=cursor is not None, limit=query.limit,
+            cursor_at=lambda i: encode_cursor(rows[i].at, rows[i].id),
+        )  # fmt: skip
 
     async def charts(self, uow: UnitOfWork, query: ChartsQuery) -> ChartsOut:
         """Dense daily series over the range (zeros included) and 24 hourly buckets."""

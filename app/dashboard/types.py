@@ -14,7 +14,7 @@ from app.dashboard.service import dashboard_service
 from app.graphql.context import Info
 from app.graphql.inputs import graphql_enum
 from app.graphql.mutations import query
-from app.graphql.relay import Connection, page_query
+from app.graphql.relay import Connection, connection, page_query
 from app.missions.types import FieldChange, HistoryActor
 from app.reports.types import MissionStatusCounts, RouteStatusCounts  # noqa: F401  (registers nested types)
 
@@ -100,8 +100,7 @@ class DashboardQueries:
             resource_type=resource_type,
         )  # fmt: skip
         page = await dashboard_service.recent_activity(info.context.uow, params)
-        items = [as_activity(entry) for entry in page.items]
-        return Connection(items=items, next_cursor=page.next_cursor, has_more=page.has_more)
+        return connection(page, as_activity, after=after)
 
     @query(description="Missions per day by status, deliveries per hour, distance per day.")
     async def dashboard_charts(

@@ -8,6 +8,7 @@ from app.depots.schemas import DepotCreate, DepotOut, DepotQuery, DepotUpdate
 from app.depots.service import depot_service
 from app.graphql.context import Info
 from app.graphql.crud import resource_mutations, resource_queries
+from app.graphql.records import converter
 
 
 @pydantic_type(model=DepotOut, all_fields=True)
@@ -19,14 +20,22 @@ class Depot:
 
 
 def as_depot(record: object) -> Depot:
-    return Depot.from_pydantic(DepotOut.model_validate(record))  # type: ignore[attr-defined,no-any-return]
+    return converter(DepotOut)(record)
 
 
 DepotQueries = resource_queries(
-    name="depot", plural="depots", gql_type=Depot, convert=as_depot, service=depot_service,
+    name="depot",
+    plural="depots",
+    gql_type=Depot,
+    convert=as_depot,
+    service=depot_service,
     query_model=DepotQuery,
 )
 DepotMutations = resource_mutations(
-    name="depot", gql_type=Depot, convert=as_depot, service=depot_service,
-    create=DepotCreate, update=DepotUpdate,
+    name="depot",
+    gql_type=Depot,
+    convert=as_depot,
+    service=depot_service,
+    create=DepotCreate,
+    update=DepotUpdate,
 )

@@ -21,6 +21,7 @@ from app.graphql.crud import resource_mutations, resource_queries
 from app.graphql.inputs import graphql_enum
 from app.graphql.loaders import Loaders, by_id_loader
 from app.graphql.mutations import mutation
+from app.graphql.records import converter
 from app.mobile_users.types import MobileUser, as_mobile_user
 
 Loaders.register("driver_by_id", lambda uow: by_id_loader(uow, models.Driver))
@@ -43,7 +44,7 @@ class Driver:
 
 
 def as_driver(record: object) -> Driver:
-    return Driver.from_pydantic(DriverOut.model_validate(record))  # type: ignore[attr-defined,no-any-return]
+    return converter(DriverOut)(record)
 
 
 @pydantic_type(model=DriverInviteOut, all_fields=True, description="An invite; `code` is shown only here.")
@@ -52,7 +53,11 @@ class DriverInvite:
 
 
 DriverQueries = resource_queries(
-    name="driver", plural="drivers", gql_type=Driver, convert=as_driver, service=driver_service,
+    name="driver",
+    plural="drivers",
+    gql_type=Driver,
+    convert=as_driver,
+    service=driver_service,
     query_model=DriverQuery,
 )
 
@@ -63,10 +68,15 @@ class DriverInviteMutations:
     async def invite_driver(self, info: Info, id: uuid.UUID) -> DriverInvite:
         uow = info.context.uow
         issued = await invites.invite(uow, await driver_service.get(uow, id))
-        return DriverInvite.from_pydantic(DriverInviteOut.model_validate(issued))  # type: ignore[attr-defined,no-any-return]
+        return converter(DriverInviteOut)(issued)
 
 
 DriverMutations = resource_mutations(
-    name="driver", gql_type=Driver, convert=as_driver, service=driver_service,
-    create=DriverCreate, update=DriverUpdate, extra=DriverInviteMutations,
+    name="driver",
+    gql_type=Driver,
+    convert=as_driver,
+    service=driver_service,
+    create=DriverCreate,
+    update=DriverUpdate,
+    extra=DriverInviteMutations,
 )

@@ -59,8 +59,10 @@ def resource_queries(
     async def list_records(
         self: Any, info: Info, first: int = 50, after: str | None = None, **filters: Any
     ) -> Any:
+        uow = info.context.uow
         params = page_query(query_model, first=first, after=after, **filters)
-        return connection(await service.list(info.context.uow, params), convert)
+        page = await service.list(uow, params)
+        return connection(page, convert, after=after, count=lambda: service.count(uow, params))
 
     async def get_record(self: Any, info: Info, id: uuid.UUID) -> Any:
         return convert(await service.get(info.context.uow, id))

@@ -317,7 +317,10 @@ class MissionService(ResourceService[Mission]):
         has_more = len(rows) > query.limit
         rows = rows[: query.limit]
         cursor = encode_cursor(rows[-1].at, rows[-1].id) if has_more and rows else None
-        return Page(items=rows, next_cursor=cursor, has_more=has_more, limit=query.limit)
+        return Page(
+            items=rows, next_cursor=cursor, has_more=has_more, limit=query.limit,
+            cursor_at=lambda i: encode_cursor(rows[i].at, rows[i].id),
+        )  # fmt: skip
 
     async def distribution(self, uow: UnitOfWork, query: DistributionQuery) -> DistributionOut:
         """A branch's day for the dispatcher's map: its routes (with driver and vehicle) and their

@@ -19,6 +19,7 @@ from app.graphql.inputs import graphql_enum, input_type, to_model
 from app.graphql.loaders import Loaders, by_id_loader, grouped_loader
 from app.graphql.mutations import Atomic, Deleted, mutation, query
 from app.graphql.permissions import driver_only
+from app.graphql.records import converter
 from app.graphql.relay import Connection, connection, page_query
 from app.missions import bulk
 from app.missions.schemas import (
@@ -82,7 +83,7 @@ class Mission:
 
 
 def as_mission(record: object) -> Mission:
-    return Mission.from_pydantic(MissionOut.from_record(record))  # type: ignore[attr-defined,no-any-return]
+    return converter(MissionOut)(record)
 
 
 @strawberry.type
@@ -167,7 +168,11 @@ def driver_mutation(**options: Any) -> Any:
 
 
 MissionQueries = resource_queries(
-    name="mission", plural="missions", gql_type=Mission, convert=as_mission, service=mission_service,
+    name="mission",
+    plural="missions",
+    gql_type=Mission,
+    convert=as_mission,
+    service=mission_service,
     query_model=MissionQuery,
 )
 
@@ -181,7 +186,7 @@ class MissionHistoryQueries:
         uow = info.context.uow
         params = page_query(HistoryQuery, first=first, after=after, updated_since=None, external_id=None)  # type: ignore[arg-type]
         page = await mission_service.history(uow, await mission_service.get(uow, id), params)
-        return connection(page, as_history_entry)
+        return connection(page, as_history_entry, after=after)
 
 
 @strawberry.type

@@ -19,6 +19,7 @@ from app.graphql.context import Info
 from app.graphql.inputs import graphql_enum, input_type, to_model
 from app.graphql.loaders import Loaders, by_id_loader, grouped_loader
 from app.graphql.mutations import Atomic, Deleted, mutation, query
+from app.graphql.records import converter
 from app.graphql.relay import Connection, connection, page_query
 from app.mobile_users import models
 from app.mobile_users.devices import device_service
@@ -64,7 +65,7 @@ class Device:
 
 
 def as_device(record: object) -> Device:
-    return Device.from_pydantic(DeviceOut.model_validate(record))  # type: ignore[attr-defined,no-any-return]
+    return converter(DeviceOut)(record)
 
 
 @pydantic_type(model=MobileUserOut, all_fields=True)
@@ -76,7 +77,7 @@ class MobileUser:
 
 
 def as_mobile_user(record: object) -> MobileUser:
-    return MobileUser.from_pydantic(MobileUserOut.model_validate(record))  # type: ignore[attr-defined,no-any-return]
+    return converter(MobileUserOut)(record)
 
 
 @strawberry.type
@@ -120,7 +121,9 @@ class MobileUserQueries:
             MobileUserQuery, first=first, after=after, updated_since=updated_since, external_id=None,
             driver_id=driver_id, status=status,
         )  # fmt: skip
-        return connection(await mobile_user_service.list(info.context.uow, params), as_mobile_user)
+        return connection(
+            await mobile_user_service.list(info.context.uow, params), as_mobile_user, after=after
+        )
 
     @query()
     async def mobile_user(self, info: Info, id: uuid.UUID) -> MobileUser:

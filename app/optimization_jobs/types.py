@@ -91,7 +91,7 @@ class OptimizationJobQueries:
     ) -> Connection[OptimizationJob]:  # fmt: skip
         params = to_model(JobQuery, JobQuery.model_construct(
             limit=first, cursor=after, status=status, branch_id=branch_id, date=date))  # fmt: skip
-        return connection(await jobs.list_jobs(info.context.uow, params), as_job)  # type: ignore[no-any-return]
+        return connection(await jobs.list_jobs(info.context.uow, params), as_job, after=after)  # type: ignore[no-any-return]
 
 
 @strawberry.type

@@ -9,7 +9,7 @@ from typing import Any
 from app.branches.models import Branch
 from app.core.db import UnitOfWork
 from app.core.errors import NotFound
-from app.core.pagination import Page
+from app.core.pagination import Page, encode_cursor
 from app.core.repository import Repository
 from app.reports import repository as repo
 from app.reports.schemas import (
@@ -163,7 +163,10 @@ class ReportService:
             rows, cursor = await repo.vehicle_rows(*args)
         model = ROW_MODELS[kind]
         items = [model.model_validate(_ROW[kind](row)) for row in rows]
-        return Page(items=items, next_cursor=cursor, has_more=cursor is not None, limit=query.limit)
+        return Page(
+            items=items, next_cursor=cursor, has_more=cursor is not None, limit=query.limit,
+            cursor_at=lambda i: encode_cursor(rows[i]["_created"], rows[i]["_id"]),
+        )  # fmt: skip
 
 
 def _mission(row: dict[str, Any]) -> dict[str, Any]:

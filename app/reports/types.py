@@ -12,7 +12,7 @@ from app.core.envelope import validation_failed
 from app.graphql.context import Info
 from app.graphql.crud import argument, dynamic_field
 from app.graphql.mutations import query
-from app.graphql.relay import Connection, page_query
+from app.graphql.relay import Connection, connection, page_query
 from app.reports import schemas
 from app.reports.service import report_service
 
@@ -126,8 +126,7 @@ async def _rows(
         date_from=checked.date_from, date_to=checked.date_to, branch_id=checked.branch_id,
     )  # fmt: skip
     page = await report_service.details(info.context.uow, section.value, params)
-    items = [convert.from_pydantic(row) for row in page.items]
-    return Connection(items=items, next_cursor=page.next_cursor, has_more=page.has_more)
+    return connection(page, convert.from_pydantic, after=after)
 
 
 @strawberry.type

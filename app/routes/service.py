@@ -103,7 +103,10 @@ class RouteService(ResourceService[Route]):
         page = await self.repo.page(uow, query, self.filters(query))
         stops = await stops_by_route(uow, [r.id for r in page.items])
         views = [RouteView(r, stops[r.id]) for r in page.items]
-        return Page(items=views, next_cursor=page.next_cursor, has_more=page.has_more, limit=page.limit)
+        return Page(
+            items=views, next_cursor=page.next_cursor, has_more=page.has_more, limit=page.limit,
+            cursor_at=page.cursor,
+        )  # fmt: skip
 
     def filters(self, query: ListQuery) -> list[Any]:
         assert isinstance(query, RouteQuery)

@@ -14,6 +14,7 @@ from app.graphql.crud import resource_queries
 from app.graphql.inputs import graphql_enum, input_type, to_model
 from app.graphql.loaders import Loaders, by_id_loader
 from app.graphql.mutations import Deleted, mutation, query
+from app.graphql.records import converter
 from app.routes import planning
 from app.routes.schemas import (
     AddMissions,
@@ -89,7 +90,7 @@ class Route:
 
 
 def as_route(view: RouteView) -> Route:
-    return Route.from_pydantic(RouteOut.from_record(view))  # type: ignore[attr-defined,no-any-return]
+    return converter(RouteOut)(view)
 
 
 @pydantic_type(model=TimelineActor, all_fields=True)
@@ -155,7 +156,11 @@ AddRouteMissionsInput = input_type(AddMissions, "AddRouteMissionsInput")
 
 
 RouteQueries = resource_queries(
-    name="route", plural="routes", gql_type=Route, convert=as_route, service=route_service,
+    name="route",
+    plural="routes",
+    gql_type=Route,
+    convert=as_route,
+    service=route_service,
     query_model=RouteQuery,
 )
 

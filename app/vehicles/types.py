@@ -8,6 +8,7 @@ from app.graphql.context import Info
 from app.graphql.crud import resource_mutations, resource_queries
 from app.graphql.inputs import graphql_enum
 from app.graphql.loaders import Loaders, by_id_loader
+from app.graphql.records import converter
 from app.vehicles import models
 from app.vehicles.schemas import (
     VehicleCreate,
@@ -33,14 +34,22 @@ class Vehicle:
 
 
 def as_vehicle(record: object) -> Vehicle:
-    return Vehicle.from_pydantic(VehicleOut.model_validate(record))  # type: ignore[attr-defined,no-any-return]
+    return converter(VehicleOut)(record)
 
 
 VehicleQueries = resource_queries(
-    name="vehicle", plural="vehicles", gql_type=Vehicle, convert=as_vehicle, service=vehicle_service,
+    name="vehicle",
+    plural="vehicles",
+    gql_type=Vehicle,
+    convert=as_vehicle,
+    service=vehicle_service,
     query_model=VehicleQuery,
 )
 VehicleMutations = resource_mutations(
-    name="vehicle", gql_type=Vehicle, convert=as_vehicle, service=vehicle_service,
-    create=VehicleCreate, update=VehicleUpdate,
+    name="vehicle",
+    gql_type=Vehicle,
+    convert=as_vehicle,
+    service=vehicle_service,
+    create=VehicleCreate,
+    update=VehicleUpdate,
 )

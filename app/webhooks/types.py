@@ -18,6 +18,7 @@ from app.core.schemas import ListQuery
 from app.graphql.context import Info
 from app.graphql.inputs import graphql_enum, input_type, to_model
 from app.graphql.mutations import Deleted, mutation, query
+from app.graphql.records import converter
 from app.graphql.relay import Connection, connection, page_query
 from app.webhooks import models, recovery
 from app.webhooks.schemas import (
@@ -49,7 +50,7 @@ class WebhookDelivery:
 
 
 def as_delivery(record: object) -> WebhookDelivery:
-    return WebhookDelivery.from_pydantic(WebhookDeliveryOut.model_validate(record))  # type: ignore[attr-defined,no-any-return]
+    return converter(WebhookDeliveryOut)(record)
 
 
 async def _deliveries(
@@ -61,7 +62,7 @@ async def _deliveries(
         status=status, event_type=event_type,
     )  # fmt: skip
     page = await webhook_service.deliveries(info.context.uow, endpoint, params)
-    return connection(page, as_delivery)  # type: ignore[no-any-return]
+    return connection(page, as_delivery, after=after)  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="Where the company's events are POSTed, signed with its secret.")
@@ -145,7 +146,7 @@ class WebhookQueries:
         self, info: Info, first: int = 50, after: str | None = None
     ) -> Connection[WebhookEndpoint]:
         params = page_query(ListQuery, first=first, after=after, updated_since=None, external_id=None)
-        return connection(await webhook_service.list(info.context.uow, params), as_endpoint)  # type: ignore[no-any-return]
+        return connection(await webhook_service.list(info.context.uow, params), as_endpoint, after=after)  # type: ignore[no-any-return]
 
     @query(Scope.ADMIN)
     async def webhook_endpoint(self, info: Info, id: uuid.UUID) -> WebhookEndpoint:

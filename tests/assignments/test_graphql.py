@@ -31,6 +31,6 @@ async def test_create_with_relations_and_conflict(client: httpx.AsyncClient, fac
     active = await gql(
         client,
         tenant.read_token,
-        f'{{ vehicleDriverAssignments(activeAt: "{days.at("19:00")}") {{ items {{ id }} }} }}',
+        f'{{ vehicleDriverAssignments(activeAt: "{days.at("19:00")}") {{ nodes {{ id }} }} }}',
     )
-    assert active.json()["data"]["vehicleDriverAssignments"]["items"] == [{"id": created["id"]}]
+    assert active.json()["data"]["vehicleDriverAssignments"]["nodes"] == [{"id": created["id"]}]

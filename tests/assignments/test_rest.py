@@ -140,9 +140,7 @@ class TestCreate:
 class TestListAndUpdate:
     async def test_filters_and_active_at(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant = await factory.tenant()
-        morning = await factory.assignment(
-            tenant, startsAt=days.at("06:00"), endsAt=days.at("12:00")
-        )
+        morning = await factory.assignment(tenant, startsAt=days.at("06:00"), endsAt=days.at("12:00"))
         evening = await factory.assignment(tenant, startsAt=days.at("12:00"), endsAt=None)
         for params, expected in [
             ({"activeAt": days.at("12:00")}, [evening]),

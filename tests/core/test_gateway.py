@@ -103,12 +103,16 @@ async def test_a_web_session_is_rate_limited_on_both_surfaces(
     monkeypatch.setattr(get_settings(), "rate_limit_per_second", 0.01)
     settings = await client.get("/companies/me/api-tokens", headers=tenant.headers("admin"))
     assert settings.status_code == 200 and settings.headers["ratelimit-limit"] == "3"
-    assert (await gql(client, tenant.admin_session, "{ branches { hasMore } }")).status_code == 200
-    assert (await gql(client, tenant.admin_session, "{ branches { hasMore } }")).status_code == 200
+    assert (
+        await gql(client, tenant.admin_session, "{ branches { pageInfo { hasNextPage } } }")
+    ).status_code == 200
+    assert (
+        await gql(client, tenant.admin_session, "{ branches { pageInfo { hasNextPage } } }")
+    ).status_code == 200
     # The budget is the signed-in user's, whichever surface spends it.
     limited = await client.get("/companies/me/api-tokens", headers=tenant.headers("admin"))
     assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
-    limited = await gql(client, tenant.admin_session, "{ branches { hasMore } }")
+    limited = await gql(client, tenant.admin_session, "{ branches { pageInfo { hasNextPage } } }")
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
     # Another credential of the company keeps its own budget.
     assert (await client.get("/api/v1/branches", headers=tenant.headers("read"))).status_code == 200

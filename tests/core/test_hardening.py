@@ -53,7 +53,7 @@ async def test_the_rate_limiter_fails_open_when_redis_is_away() -> None:
 async def test_headers_on_both_surfaces(client: httpx.AsyncClient) -> None:
     for response in (
         await client.get("/api/v1/me"),
-        await client.post("/graphql", json={"query": "{ branches { hasMore } }"}),
+        await client.post("/graphql", json={"query": "{ branches { pageInfo { hasNextPage } } }"}),
     ):
         assert response.status_code == 401 and response.headers["x-content-type-options"] == "nosniff"
     # A GET without a document is the caller's mistake, answered as such.

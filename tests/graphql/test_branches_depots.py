@@ -56,7 +56,7 @@ async def test_read_only_token_cannot_mutate(client: httpx.AsyncClient, factory:
     tenant = await factory.tenant()
     response = await gql(client, tenant.read_token, CREATE, {"input": {"name": "x"}})
     assert response.json()["errors"][0]["extensions"]["code"] == "insufficient_scope"
-    tokens = await gql(client, tenant.write_token, "{ apiTokens { items { id } } }")
+    tokens = await gql(client, tenant.write_token, "{ apiTokens { nodes { id } } }")
     assert tokens.json()["errors"][0]["extensions"]["code"] == "insufficient_scope"
 
 
@@ -83,11 +83,11 @@ async def test_depth_limit(client: httpx.AsyncClient, factory: Factory) -> None:
 
     tenant = await factory.tenant()
     # Fragments let a document nest deeper than the schema's own shape.
-    query = "{ depots { items { ...F } } } fragment F on Depot { branch { id } }"
+    query = "{ depots { nodes { ...F } } } fragment F on Depot { branch { id } }"
     assert "errors" not in (await gql(client, tenant.read_token, query)).json()
     body = "id"
     for _ in range(MAX_DEPTH + 1):
-        body = f"depots {{ items {{ branch {{ {body} }} }} }}"
+        body = f"depots {{ nodes {{ branch {{ {body} }} }} }}"
     response = (await gql(client, tenant.read_token, "{ " + body + " }")).json()
     assert response["errors"][0]["extensions"]["code"] == "validation_error"
 
@@ -106,10 +106,10 @@ async def test_depot_branches_load_in_one_query(client: httpx.AsyncClient, facto
     engine = db.engine().sync_engine
     event.listen(engine, "before_cursor_execute", count)
     try:
-        response = await gql(client, tenant.read_token, "{ depots { items { id branch { id name } } } }")
+        response = await gql(client, tenant.read_token, "{ depots { nodes { id branch { id name } } } }")
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    items = response.json()["data"]["depots"]["items"]
+    items = response.json()["data"]["depots"]["nodes"]
     assert len(items) == 6 and all(item["branch"]["id"] for item in items)
     branch_selects = [s for s in statements if "FROM branch" in s]
     assert len(branch_selects) == 1, statements

@@ -50,7 +50,7 @@ async def test_too_many_tokens_are_refused_before_authentication(client: httpx.A
 async def test_get_with_bad_variables_is_400(client: httpx.AsyncClient, factory: Factory) -> None:
     tenant = await factory.tenant()
     response = await client.get(
-        "/graphql", params={"query": "{ branches { hasMore } }", "variables": "{nope"},
+        "/graphql", params={"query": "{ branches { pageInfo { hasNextPage } } }", "variables": "{nope"},
         headers={"Authorization": f"Bearer {tenant.read_token}"},
     )  # fmt: skip
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_json"
@@ -62,7 +62,9 @@ async def test_api_tokens_are_rate_limited_on_graphql_too(
     tenant = await factory.tenant()
     monkeypatch.setattr(get_settings(), "rate_limit_burst", 3)
     monkeypatch.setattr(get_settings(), "rate_limit_per_second", 0.01)
-    answers = [await gql(client, tenant.read_token, "{ branches { hasMore } }") for _ in range(4)]
+    answers = [
+        await gql(client, tenant.read_token, "{ branches { pageInfo { hasNextPage } } }") for _ in range(4)
+    ]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert answers[0].headers["ratelimit-limit"] == "3"
     assert answers[-1].json()["error"]["code"] == "rate_limited" and answers[-1].headers["retry-after"]

@@ -54,19 +54,19 @@ class TestMissionGraphql:
             "updateMission")  # fmt: skip
         assert (updated["status"], updated["notes"]) == ("CANCELLED", "x")
         read = await _ok(await gql(client, tenant.read_token, f"""{{ mission(id: "{created['id']}") {{ {FIELDS} }}
-            missions(status: [CANCELLED]) {{ items {{ id }} hasMore }} }}"""), "missions")  # fmt: skip
-        assert read["items"] == [{"id": created["id"]}]
+            missions(status: [CANCELLED]) {{ nodes {{ id }} pageInfo {{ hasNextPage }} }} }}"""), "missions")  # fmt: skip
+        assert read["nodes"] == [{"id": created["id"]}]
         history_page = await _ok(await gql(client, tenant.read_token, f"""{{ missionHistory(id: "{created['id']}")
-            {{ items {{ action source actor {{ type }} changes {{ field from to }} }} }} }}"""), "missionHistory")  # fmt: skip
-        assert [e["action"] for e in history_page["items"]] == ["status_changed", "updated", "created"]
-        assert history_page["items"][0]["changes"][0] == {
+            {{ nodes {{ action source actor {{ type }} changes {{ field from to }} }} }} }}"""), "missionHistory")  # fmt: skip
+        assert [e["action"] for e in history_page["nodes"]] == ["status_changed", "updated", "created"]
+        assert history_page["nodes"][0]["changes"][0] == {
             "field": "status",
             "from": "unassigned",
             "to": "cancelled",
         }
         assert (
-            history_page["items"][0]["source"] == "graphql"
-            and history_page["items"][0]["actor"]["type"] == "user"
+            history_page["nodes"][0]["source"] == "graphql"
+            and history_page["nodes"][0]["actor"]["type"] == "user"
         )
         deleted = await _ok(await gql(client, tenant.admin_session, f"""mutation {{
             deleteMission(id: "{created['id']}") {{ id }} }}"""), "deleteMission")  # fmt: skip
@@ -174,7 +174,9 @@ class TestDriverApp:
 
 
 class TestDriverProof:
-    async def test_driver_verifies_the_customers_code(self, client: httpx.AsyncClient, factory: Factory) -> None:
+    async def test_driver_verifies_the_customers_code(
+        self, client: httpx.AsyncClient, factory: Factory
+    ) -> None:
         tenant = await factory.tenant()
         mission, app_token = await _driver_on_route(client, factory, tenant)
         code = mission["proof"]["code"]
@@ -193,7 +195,9 @@ class TestDriverProof:
         entries = await history(tenant.id, mission["id"])
         assert entries[-1].source == "mobile" and entries[-1].actor_type == "driver"
 
-    async def test_only_the_routes_driver_may_verify(self, client: httpx.AsyncClient, factory: Factory) -> None:
+    async def test_only_the_routes_driver_may_verify(
+        self, client: httpx.AsyncClient, factory: Factory
+    ) -> None:
         tenant = await factory.tenant()
         mission, _ = await _driver_on_route(client, factory, tenant)
         stranger = await factory.mobile_user(tenant)

@@ -75,7 +75,7 @@ async def test_public_allowance_is_only_for_the_two_mutations(client: httpx.Asyn
         },
     )
     assert mixed.status_code == 401
-    query = await client.post("/graphql", json={"query": "{ vehicles { items { id } } }"})
+    query = await client.post("/graphql", json={"query": "{ vehicles { nodes { id } } }"})
     assert query.status_code == 401
 
 

@@ -48,9 +48,12 @@ async def test_start_list_and_cancel(client: httpx.AsyncClient, factory: Factory
         0,
         get_settings().optimizer_engine.upper(),
     )
-    listed = await gql(client, tenant.read_token,
-                       "{ optimizationJobs(status: [QUEUED]) { items { id } hasMore } }")  # fmt: skip
-    assert listed.json()["data"]["optimizationJobs"] == {"items": [{"id": queued["id"]}], "hasMore": False}
+    queued_jobs = "{ optimizationJobs(status: [QUEUED]) { nodes { id } pageInfo { hasNextPage } } }"
+    listed = await gql(client, tenant.read_token, queued_jobs)
+    assert listed.json()["data"]["optimizationJobs"] == {
+        "nodes": [{"id": queued["id"]}],
+        "pageInfo": {"hasNextPage": False},
+    }
 
     refused = (await gql(client, tenant.read_token, CANCEL, {"id": queued["id"]})).json()
     assert refused["errors"][0]["extensions"]["code"] == "insufficient_scope"

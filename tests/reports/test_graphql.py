@@ -17,11 +17,11 @@ QUERY = """query($from: Date!, $to: Date!, $branch: UUID) {
     daily { date missions }
   }
   reportDrivers(dateFrom: $from, dateTo: $to, branchId: $branch, first: 1) {
-    items { driverId missions onTimeRate } nextCursor hasMore
+    nodes { driverId missions onTimeRate } pageInfo { endCursor hasNextPage }
   }
-  reportFailures(dateFrom: $from, dateTo: $to) { items { missionId failureReason } }
+  reportFailures(dateFrom: $from, dateTo: $to) { nodes { missionId failureReason } }
   dashboardStats(date: $from, branchId: $branch) { missionsTotal creditsRemaining drivers { onRoute } }
-  dashboardRecentActivity(first: 2, resourceType: ROUTE) { items { resourceType action changes { field } } }
+  dashboardRecentActivity(first: 2, resourceType: ROUTE) { nodes { resourceType action changes { field } } }
   dashboardCharts(dateFrom: $from, dateTo: $to) { deliveriesPerHour { hour delivered } }
 }"""
 
@@ -38,11 +38,11 @@ async def test_reports_and_dashboard(client: httpx.AsyncClient, factory: Factory
     assert overview["credits"] == {"consumed": 5, "refunded": 1, "net": 4}
     assert [d["date"] for d in overview["daily"]] == [DAY, NEXT]
     drivers = data["reportDrivers"]
-    assert drivers["items"] == [{"driverId": world.driver["id"], "missions": 4, "onTimeRate": 0.5}]
-    assert drivers["hasMore"] is True and drivers["nextCursor"]
-    assert data["reportFailures"]["items"][0]["failureReason"] == "customer absent"
+    assert drivers["nodes"] == [{"driverId": world.driver["id"], "missions": 4, "onTimeRate": 0.5}]
+    assert drivers["pageInfo"]["hasNextPage"] is True and drivers["pageInfo"]["endCursor"]
+    assert data["reportFailures"]["nodes"][0]["failureReason"] == "customer absent"
     assert data["dashboardStats"] == {"missionsTotal": 6, "creditsRemaining": 196, "drivers": {"onRoute": 1}}
-    assert {e["resourceType"] for e in data["dashboardRecentActivity"]["items"]} == {"route"}
+    assert {e["resourceType"] for e in data["dashboardRecentActivity"]["nodes"]} == {"route"}
     assert sum(h["delivered"] for h in data["dashboardCharts"]["deliveriesPerHour"]) == 3
 
 

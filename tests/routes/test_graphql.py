@@ -87,11 +87,11 @@ async def test_create_read_list_reorder_and_delete(client: httpx.AsyncClient, fa
             client,
             token,
             f'{{ routes(status: [PLANNED], date: "{DAY}") '
-            "{ items { id stops { sequence } } hasMore } }",
+            "{ nodes { id stops { sequence } } pageInfo { hasNextPage } } }",
         ),
         "routes",
     )
-    assert listed["items"] == [
+    assert listed["nodes"] == [
         {"id": created["id"], "stops": [{"sequence": 1}, {"sequence": 2}, {"sequence": 3}]}
     ]
     deleted = await _ok(await gql(client, token, "mutation($id: UUID!) { deleteRoute(id: $id) { id } }",
@@ -111,7 +111,7 @@ async def test_refusals_have_codes_and_leave_nothing(client: httpx.AsyncClient, 
     short = _error(await gql(client, token, CREATE, {"input": {
         "branchId": branch["id"], "date": DAY, "missionIds": [a["id"], b["id"]]}}))  # fmt: skip
     assert (short["code"], short["details"]) == ("insufficient_credits", {"required": 2, "remaining": 1})
-    assert (await _ok(await gql(client, token, "{ routes { items { id } } }"), "routes"))["items"] == []
+    assert (await _ok(await gql(client, token, "{ routes { nodes { id } } }"), "routes"))["nodes"] == []
     inactive = await factory.vehicle(tenant, branch["id"], status="inactive")
     route = await factory.route(tenant, branch["id"])
     refused = _error(await gql(client, token, ASSIGN_VEHICLE, {"id": route["id"], "v": inactive["id"]}))
@@ -186,12 +186,12 @@ async def test_routes_with_stops_and_fleet_load_in_fixed_queries(
     engine = db.engine().sync_engine
     event.listen(engine, "before_cursor_execute", count)
     try:
-        query = "{ routes { items { id stops { missionId } driver { id } vehicle { id } branch { id } } } }"
+        query = "{ routes { nodes { id stops { missionId } driver { id } vehicle { id } branch { id } } } }"
         response = await gql(client, tenant.read_token, query)
         rest = await client.get("/api/v1/routes", headers=tenant.headers("read"))
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    items = response.json()["data"]["routes"]["items"]
+    items = response.json()["data"]["routes"]["nodes"]
     assert len(items) == 4 and all(len(i["stops"]) == 1 and i["driver"] and i["vehicle"] for i in items)
     assert len(rest.json()["data"]) == 4
     for table in ("mission", "driver", "vehicle", "branch"):

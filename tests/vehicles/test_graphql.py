@@ -36,8 +36,8 @@ async def test_create_read_and_events(client: httpx.AsyncClient, factory: Factor
         {"input": {"branchId": branch["id"], "name": "V", "type": "VAN", "capacityItems": -1}},
     )
     assert bad.json()["errors"][0]["extensions"]["details"][0]["field"] == "input.capacityItems"
-    listed = await gql(client, tenant.read_token, "{ vehicles(type: TRUCK) { items { id } } }")
-    assert listed.json()["data"]["vehicles"]["items"] == [{"id": vehicle["id"]}]
+    listed = await gql(client, tenant.read_token, "{ vehicles(type: TRUCK) { nodes { id } } }")
+    assert listed.json()["data"]["vehicles"]["nodes"] == [{"id": vehicle["id"]}]
     assert [e.type for e in await events(tenant.id)] == ["vehicle.created"]
 
 

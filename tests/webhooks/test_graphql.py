@@ -30,7 +30,8 @@ CREATE = f"""mutation($input: CreateWebhookEndpointInput!) {{
   createWebhookEndpoint(input: $input) {{ {FIELDS} secret }} }}"""
 GET = f"query($id: UUID!) {{ webhookEndpoint(id: $id) {{ {FIELDS} }} }}"
 LIST = f"""query($first: Int!, $after: String) {{
-  webhookEndpoints(first: $first, after: $after) {{ items {{ {FIELDS} }} nextCursor hasMore }} }}"""
+  webhookEndpoints(first: $first, after: $after) {{
+    nodes {{ {FIELDS} }} pageInfo {{ endCursor hasNextPage }} }} }}"""
 UPDATE = f"""mutation($id: UUID!, $input: UpdateWebhookEndpointInput!) {{
   updateWebhookEndpoint(id: $id, input: $input) {{ {FIELDS} }} }}"""
 ROTATE = (
@@ -45,9 +46,9 @@ REPLAY = """mutation($id: UUID!, $input: ReplayWebhookEventsInput!) {
   replayWebhookEvents(endpointId: $id, input: $input) { queued } }"""
 DELIVERIES = f"""query($id: UUID!, $status: [DeliveryStatus!], $type: String) {{
   webhookDeliveries(endpointId: $id, status: $status, eventType: $type) {{
-    items {{ {DELIVERY} }} hasMore }} }}"""
+    nodes {{ {DELIVERY} }} pageInfo {{ hasNextPage }} }} }}"""
 NESTED = f"""query($id: UUID!) {{
-  webhookEndpoint(id: $id) {{ id deliveries(first: 10) {{ items {{ {DELIVERY} }} }} }} }}"""
+  webhookEndpoint(id: $id) {{ id deliveries(first: 10) {{ nodes {{ {DELIVERY} }} }} }} }}"""
 
 
 async def _data(client: httpx.AsyncClient, credential: str, query: str, **variables: Any) -> Any:
@@ -130,7 +131,7 @@ class TestCreateWebhookEndpoint:
     ) -> None:
         tenant = await factory.tenant()
         assert _field(await _error(client, tenant.admin_session, CREATE, input=fields)) == field
-        assert (await _data(client, tenant.admin_session, LIST, first=50))["webhookEndpoints"]["items"] == []
+        assert (await _data(client, tenant.admin_session, LIST, first=50))["webhookEndpoints"]["nodes"] == []
 
 
 class TestWebhookEndpoints:
@@ -138,9 +139,9 @@ class TestWebhookEndpoints:
         tenant = await factory.tenant()
         made = [await _endpoint(client, tenant, f"https://example.com/{n}") for n in range(3)]
         first = (await _data(client, tenant.admin_session, LIST, first=2))["webhookEndpoints"]
-        assert first["hasMore"] is True and len(first["items"]) == 2
-        rest = await _data(client, tenant.admin_session, LIST, first=2, after=first["nextCursor"])
-        seen = [e["id"] for e in first["items"] + rest["webhookEndpoints"]["items"]]
+        assert first["pageInfo"]["hasNextPage"] is True and len(first["nodes"]) == 2
+        rest = await _data(client, tenant.admin_session, LIST, first=2, after=first["pageInfo"]["endCursor"])
+        seen = [e["id"] for e in first["nodes"] + rest["webhookEndpoints"]["nodes"]]
         assert seen == [e["id"] for e in made]
         got = (await _data(client, tenant.admin_session, GET, id=made[1]["id"]))["webhookEndpoint"]
         assert got == {k: v for k, v in made[1].items() if k != "secret"}
@@ -241,15 +242,15 @@ class TestSendWebhookTest:
         created = await _endpoint(client, tenant, receiver.url)
         sent = (await _data(client, tenant.admin_session, SEND_TEST, id=created["id"]))["sendWebhookTest"]
         nested = await _data(client, tenant.admin_session, NESTED, id=created["id"])
-        assert nested["webhookEndpoint"]["deliveries"]["items"] == [sent]
+        assert nested["webhookEndpoint"]["deliveries"]["nodes"] == [sent]
         matching = await _data(
             client, tenant.admin_session, DELIVERIES, id=created["id"], status=["SUCCEEDED", "FAILED"],
             type="webhook_endpoint.test",
         )  # fmt: skip
-        assert matching["webhookDeliveries"]["items"] == [sent]
+        assert matching["webhookDeliveries"]["nodes"] == [sent]
         for filters in ({"status": ["FAILED"]}, {"type": "route.completed"}):
             other = await _data(client, tenant.admin_session, DELIVERIES, id=created["id"], **filters)
-            assert other["webhookDeliveries"]["items"] == []
+            assert other["webhookDeliveries"]["nodes"] == []
 
     async def test_a_disabled_endpoint_is_a_conflict(
         self, client: httpx.AsyncClient, factory: Factory, receiver: Receiver
@@ -274,7 +275,7 @@ class TestRedeliverWebhook:
             "PENDING", 2, "test", sent["eventId"],
         )  # fmt: skip
         listed = await _data(client, tenant.admin_session, DELIVERIES, id=created["id"])
-        assert [d["id"] for d in listed["webhookDeliveries"]["items"]] == [planned["id"], sent["id"]]
+        assert [d["id"] for d in listed["webhookDeliveries"]["nodes"]] == [planned["id"], sent["id"]]
 
     async def test_a_delivery_of_another_endpoint_is_not_found(
         self, client: httpx.AsyncClient, factory: Factory, receiver: Receiver
@@ -307,7 +308,7 @@ class TestReplayWebhookEvents:
             )
             assert replayed["replayWebhookEvents"] == {"queued": queued}, event_types
         listed = await _data(client, tenant.admin_session, DELIVERIES, id=created["id"])
-        replays = [d for d in listed["webhookDeliveries"]["items"] if d["trigger"] == "replay"]
+        replays = [d for d in listed["webhookDeliveries"]["nodes"] if d["trigger"] == "replay"]
         assert {d["eventType"] for d in replays} == {"vehicle.created"} and len(replays) == 3
         # One event, planned again each time: newest first, each a further attempt.
         attempts = [d["attempt"] for d in replays]
@@ -359,7 +360,7 @@ class TestWhoMayUseThem:
         created = await _endpoint(client, tenant, receiver.url)
         sent = (await _data(client, tenant.admin_session, SEND_TEST, id=created["id"]))["sendWebhookTest"]
         listed = await _data(client, other.admin_session, LIST, first=50)
-        assert listed["webhookEndpoints"]["items"] == []
+        assert listed["webhookEndpoints"]["nodes"] == []
         now = clock.utcnow()
         window = {"from": iso_z(now - dt.timedelta(hours=1)), "to": iso_z(now)}
         for query, variables in (
