@@ -13,6 +13,7 @@ from strawberry.types.unset import UNSET
 from app.branches.types import Branch, as_branch
 from app.core import jsonutil
 from app.core.db import UnitOfWork
+from app.drivers.types import Driver, as_driver
 from app.graphql.context import Info
 from app.graphql.crud import resource_queries
 from app.graphql.inputs import graphql_enum, input_type, to_model
@@ -41,6 +42,7 @@ from app.routes.models import Route as RouteModel
 from app.routes.schemas import RouteView
 from app.routes.service import stops_by_route
 from app.routes.types import Route, as_route
+from app.vehicles.types import Vehicle, as_vehicle
 
 
 def _stops_by_route_id(uow: UnitOfWork) -> Any:
@@ -70,6 +72,20 @@ class Mission:
     async def branch(self, info: Info) -> Branch | None:
         record = await info.context.loaders.branch_by_id.load(self.branch_id)  # type: ignore[attr-defined]
         return as_branch(record) if record else None
+
+    @strawberry.field(description="The driver of the mission's route (null while it is on none).")
+    async def driver(self, info: Info) -> Driver | None:
+        if self.driver_id is None:  # type: ignore[attr-defined]
+            return None
+        record = await info.context.loaders.driver_by_id.load(self.driver_id)  # type: ignore[attr-defined]
+        return as_driver(record) if record else None
+
+    @strawberry.field(description="The vehicle of the mission's route (null while it is on none).")
+    async def vehicle(self, info: Info) -> Vehicle | None:
+        if self.vehicle_id is None:  # type: ignore[attr-defined]
+            return None
+        record = await info.context.loaders.vehicle_by_id.load(self.vehicle_id)  # type: ignore[attr-defined]
+        return as_vehicle(record) if record else None
 
     @strawberry.field
     async def route(self, info: Info) -> Route | None:
