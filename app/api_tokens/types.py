@@ -1,24 +1,27 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import strawberry
 from strawberry.experimental.pydantic import type as pydantic_type
 
 from app.api_tokens.schemas import ApiTokenCreate, ApiTokenCreatedOut, ApiTokenOut
 from app.api_tokens.service import api_token_service
+from app.core.db import UnitOfWork
 from app.core.principal import Scope
 from app.core.schemas import ListQuery
 from app.graphql.context import Info
 from app.graphql.inputs import input_type, to_model
 from app.graphql.mutations import Deleted, mutation, query
+from app.graphql.nodes import Node, register_node
 from app.graphql.records import converter
 from app.graphql.relay import Connection, connection
 
 
 @pydantic_type(model=ApiTokenOut, all_fields=True)
-class ApiToken:
-    pass
+class ApiToken(Node):
+    id: strawberry.ID  # the record's UUID, unique across every type
 
 
 def as_api_token(record: object) -> ApiToken:
@@ -58,3 +61,10 @@ class ApiTokenMutations:
         uow = info.context.uow
         await api_token_service.delete(uow, await api_token_service.get(uow, id))
         return Deleted(id=strawberry.ID(str(id)))
+
+
+async def _api_token_node(uow: UnitOfWork, record_id: uuid.UUID) -> Any:
+    return as_api_token(await api_token_service.get(uow, record_id))
+
+
+register_node("api_token", Scope.ADMIN, _api_token_node)

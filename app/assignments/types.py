@@ -8,12 +8,15 @@ from app.assignments.service import assignment_service
 from app.drivers.types import Driver, as_driver
 from app.graphql.context import Info
 from app.graphql.crud import resource_mutations, resource_queries
+from app.graphql.nodes import Node
 from app.graphql.records import converter
 from app.vehicles.types import Vehicle, as_vehicle
 
 
 @pydantic_type(model=AssignmentOut, all_fields=True)
-class VehicleDriverAssignment:
+class VehicleDriverAssignment(Node):
+    id: strawberry.ID  # the record's UUID, unique across every type
+
     @strawberry.field
     async def vehicle(self, info: Info) -> Vehicle | None:
         record = await info.context.loaders.vehicle_by_id.load(self.vehicle_id)  # type: ignore[attr-defined]

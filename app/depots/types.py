@@ -8,11 +8,14 @@ from app.depots.schemas import DepotCreate, DepotOut, DepotQuery, DepotUpdate
 from app.depots.service import depot_service
 from app.graphql.context import Info
 from app.graphql.crud import resource_mutations, resource_queries
+from app.graphql.nodes import Node
 from app.graphql.records import converter
 
 
 @pydantic_type(model=DepotOut, all_fields=True)
-class Depot:
+class Depot(Node):
+    id: strawberry.ID  # the record's UUID, unique across every type
+
     @strawberry.field
     async def branch(self, info: Info) -> Branch | None:
         record = await info.context.loaders.branch_by_id.load(self.branch_id)

@@ -21,6 +21,7 @@ from app.graphql.crud import resource_mutations, resource_queries
 from app.graphql.inputs import graphql_enum
 from app.graphql.loaders import Loaders, by_id_loader
 from app.graphql.mutations import mutation
+from app.graphql.nodes import Node
 from app.graphql.records import converter
 from app.mobile_users.types import MobileUser, as_mobile_user
 
@@ -29,7 +30,9 @@ DriverStatusEnum = graphql_enum(DriverStatus)
 
 
 @pydantic_type(model=DriverOut, all_fields=True)
-class Driver:
+class Driver(Node):
+    id: strawberry.ID  # the record's UUID, unique across every type
+
     @strawberry.field
     async def branch(self, info: Info) -> Branch | None:
         record = await info.context.loaders.branch_by_id.load(self.branch_id)  # type: ignore[attr-defined]

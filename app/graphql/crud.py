@@ -14,10 +14,12 @@ from typing import Any
 import strawberry
 from pydantic import BaseModel
 
+from app.core.principal import Scope
 from app.core.schemas import ListQuery
 from app.graphql.context import Info
 from app.graphql.inputs import input_type, plain_annotation, to_model
 from app.graphql.mutations import Deleted, mutation, query
+from app.graphql.nodes import register_node
 from app.graphql.relay import Connection, connection, page_query
 
 _PAGING = {"limit": "first", "cursor": "after"}
@@ -66,6 +68,11 @@ def resource_queries(
 
     async def get_record(self: Any, info: Info, id: uuid.UUID) -> Any:
         return convert(await service.get(info.context.uow, id))
+
+    async def fetch(uow: Any, record_id: uuid.UUID) -> Any:
+        return convert(await service.get(uow, record_id))
+
+    register_node(service.repo.model.__tablename__, Scope.READ, fetch)
 
     return strawberry.type(
         type(

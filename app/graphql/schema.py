@@ -20,6 +20,7 @@ from app.companies.types import CompanyQueries
 from app.dashboard.types import DashboardQueries
 from app.depots.types import DepotMutations, DepotQueries
 from app.drivers.types import DriverMutations, DriverQueries
+from app.graphql.nodes import NodeQueries
 from app.graphql.scalars import SCALAR_MAP
 from app.missions.types import MissionHistoryQueries, MissionMutations, MissionQueries
 from app.mobile_users.types import MobileUserMutations, MobileUserQueries
@@ -34,7 +35,7 @@ from app.vehicles.types import VehicleMutations, VehicleQueries
 from app.webhooks.types import WebhookMutations, WebhookQueries
 
 QUERIES: tuple[type, ...] = (
-    CompanyQueries, BranchQueries, DepotQueries, ApiTokenQueries,
+    NodeQueries, CompanyQueries, BranchQueries, DepotQueries, ApiTokenQueries,
     VehicleQueries, DriverQueries, MobileUserQueries, AssignmentQueries, RouteQueries,
     RouteDetailQueries, MissionQueries, MissionHistoryQueries, ReportQueries, ReportSectionQueries,
     DashboardQueries, OptimizationJobQueries, WebhookQueries,

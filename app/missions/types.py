@@ -19,6 +19,7 @@ from app.graphql.crud import resource_queries
 from app.graphql.inputs import graphql_enum, input_type, to_model
 from app.graphql.loaders import Loaders, by_id_loader, grouped_loader
 from app.graphql.mutations import Atomic, Deleted, mutation, query
+from app.graphql.nodes import Node
 from app.graphql.permissions import driver_only
 from app.graphql.records import converter
 from app.graphql.relay import Connection, connection, page_query
@@ -67,7 +68,9 @@ class MissionProof:
 
 
 @pydantic_type(model=MissionOut, all_fields=True)
-class Mission:
+class Mission(Node):
+    id: strawberry.ID  # the record's UUID, unique across every type
+
     @strawberry.field
     async def branch(self, info: Info) -> Branch | None:
         record = await info.context.loaders.branch_by_id.load(self.branch_id)  # type: ignore[attr-defined]

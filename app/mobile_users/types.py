@@ -19,6 +19,7 @@ from app.graphql.context import Info
 from app.graphql.inputs import graphql_enum, input_type, to_model
 from app.graphql.loaders import Loaders, by_id_loader, grouped_loader
 from app.graphql.mutations import Atomic, Deleted, mutation, query
+from app.graphql.nodes import Node, register_node
 from app.graphql.records import converter
 from app.graphql.relay import Connection, connection, page_query
 from app.mobile_users import models
@@ -69,7 +70,9 @@ def as_device(record: object) -> Device:
 
 
 @pydantic_type(model=MobileUserOut, all_fields=True)
-class MobileUser:
+class MobileUser(Node):
+    id: strawberry.ID  # the record's UUID, unique across every type
+
     @strawberry.field
     async def devices(self, info: Info) -> list[Device]:
         rows = await info.context.loaders.devices_by_mobile_user_id.load(self.id)  # type: ignore[attr-defined]
@@ -172,3 +175,10 @@ class MobileUserMutations:
     @mutation(Scope.READ, description="Driver app: register the phone of the signed-in mobile user.")
     async def register_device(self, info: Info, input: RegisterDeviceInput) -> Device:  # type: ignore[valid-type]
         return as_device(await device_service.register(info.context.uow, to_model(DeviceRegister, input)))
+
+
+async def _mobile_user_node(uow: UnitOfWork, record_id: uuid.UUID) -> Any:
+    return as_mobile_user(await mobile_user_service.get(uow, record_id))
+
+
+register_node("mobile_user", Scope.READ, _mobile_user_node)

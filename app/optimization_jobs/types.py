@@ -11,13 +11,14 @@ from graphql import GraphQLError
 from strawberry.scalars import JSON
 
 from app.auth.service import auth_service
-from app.core.db import unit_of_work
+from app.core.db import UnitOfWork, unit_of_work
 from app.core.errors import DomainError
 from app.core.logging import get_logger
 from app.core.principal import ANONYMOUS, Scope, Source
 from app.graphql.context import Info
 from app.graphql.inputs import graphql_enum, to_model
 from app.graphql.mutations import mutation, query
+from app.graphql.nodes import Node, register_node
 from app.graphql.permissions import permission
 from app.graphql.relay import Connection, connection
 from app.optimization_jobs import service as jobs
@@ -47,8 +48,8 @@ class OptimizationJobError:
 
 
 @strawberry.type(description="An auto-optimize run: QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELLED.")
-class OptimizationJob:
-    id: uuid.UUID
+class OptimizationJob(Node):
+    id: strawberry.ID  # the record's UUID, unique across every type
     status: JobStatusEnum  # type: ignore[valid-type]
     progress: int = strawberry.field(description="0..100; 100 once the job is finished.")
     engine: EngineEnum  # type: ignore[valid-type]
@@ -149,3 +150,10 @@ class OptimizationJobSubscriptions:
             if JobStatus(job.status) not in UNFINISHED:
                 return
             await asyncio.sleep(WATCH_EVERY_SECONDS)
+
+
+async def _optimization_job_node(uow: UnitOfWork, record_id: uuid.UUID) -> Any:
+    return as_job(await jobs.get(uow, record_id))
+
+
+register_node("optimization_job", Scope.READ, _optimization_job_node)

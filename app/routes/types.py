@@ -14,6 +14,7 @@ from app.graphql.crud import resource_queries
 from app.graphql.inputs import graphql_enum, input_type, to_model
 from app.graphql.loaders import Loaders, by_id_loader
 from app.graphql.mutations import Deleted, mutation, query
+from app.graphql.nodes import Node
 from app.graphql.records import converter
 from app.routes import planning
 from app.routes.schemas import (
@@ -54,7 +55,9 @@ class Stop:
 
 
 @pydantic_type(model=RouteOut, all_fields=True)
-class Route:
+class Route(Node):
+    id: strawberry.ID  # the record's UUID, unique across every type
+
     @strawberry.field
     async def branch(self, info: Info) -> Branch | None:
         record = await info.context.loaders.branch_by_id.load(self.branch_id)  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from app.graphql.context import Info
 from app.graphql.crud import resource_mutations, resource_queries
 from app.graphql.inputs import graphql_enum
 from app.graphql.loaders import Loaders, by_id_loader
+from app.graphql.nodes import Node
 from app.graphql.records import converter
 from app.vehicles import models
 from app.vehicles.schemas import (
@@ -26,7 +27,9 @@ VehicleStatusEnum = graphql_enum(VehicleStatus)
 
 
 @pydantic_type(model=VehicleOut, all_fields=True)
-class Vehicle:
+class Vehicle(Node):
+    id: strawberry.ID  # the record's UUID, unique across every type
+
     @strawberry.field
     async def branch(self, info: Info) -> Branch | None:
         record = await info.context.loaders.branch_by_id.load(self.branch_id)  # type: ignore[attr-defined]

@@ -12,12 +12,14 @@ from pydantic import ValidationError
 from strawberry.experimental.pydantic import type as pydantic_type
 from strawberry.types.unset import UNSET
 
+from app.core.db import UnitOfWork
 from app.core.envelope import validation_failed
 from app.core.principal import Scope
 from app.core.schemas import ListQuery
 from app.graphql.context import Info
 from app.graphql.inputs import graphql_enum, input_type, to_model
 from app.graphql.mutations import Deleted, mutation, query
+from app.graphql.nodes import Node, register_node
 from app.graphql.records import converter
 from app.graphql.relay import Connection, connection, page_query
 from app.webhooks import models, recovery
@@ -66,8 +68,8 @@ async def _deliveries(
 
 
 @strawberry.type(description="Where the company's events are POSTed, signed with its secret.")
-class WebhookEndpoint:
-    id: uuid.UUID
+class WebhookEndpoint(Node):
+    id: strawberry.ID  # the record's UUID, unique across every type
     url: str
     description: str | None
     event_types: list[str] = strawberry.field(description="Empty: every event type.")
@@ -237,3 +239,10 @@ class WebhookMutations:
     async def send_webhook_test(self, info: Info, endpoint_id: uuid.UUID) -> WebhookDelivery:
         uow = info.context.uow
         return as_delivery(await recovery.send_test(uow, await webhook_service.get(uow, endpoint_id)))
+
+
+async def _webhook_endpoint_node(uow: UnitOfWork, record_id: uuid.UUID) -> Any:
+    return as_endpoint(await webhook_service.get(uow, record_id))
+
+
+register_node("webhook_endpoint", Scope.ADMIN, _webhook_endpoint_node)
