@@ -11,6 +11,7 @@ from strawberry.extensions import FieldExtension
 from app.core import gateway
 from app.core.principal import Scope
 from app.graphql.permissions import permission
+from app.graphql.results import REFUSALS, TypedRefusals
 
 
 class Atomic(FieldExtension):
@@ -19,8 +20,13 @@ class Atomic(FieldExtension):
             return await next_(source, info, **kwargs)
 
 
-def mutation(scope: Scope = Scope.WRITE, **options: Any) -> Any:
-    return strawberry.mutation(extensions=[*permission(scope), Atomic()], **options)
+def writes(*guards: FieldExtension, refusals: tuple[type, ...] = REFUSALS) -> list[FieldExtension]:
+    """A mutation's extensions: its guards, then the savepoint, then the typed refusals (outermost)."""
+    return [*guards, Atomic(), TypedRefusals(refusals)]
+
+
+def mutation(scope: Scope = Scope.WRITE, refusals: tuple[type, ...] = REFUSALS, **options: Any) -> Any:
+    return strawberry.mutation(extensions=writes(*permission(scope), refusals=refusals), **options)
 
 
 def query(scope: Scope = Scope.READ, **options: Any) -> Any:

@@ -18,11 +18,12 @@ from app.graphql.context import Info
 from app.graphql.crud import resource_queries
 from app.graphql.inputs import graphql_enum, input_type, to_model
 from app.graphql.loaders import Loaders, by_id_loader, grouped_loader
-from app.graphql.mutations import Atomic, Deleted, mutation, query
+from app.graphql.mutations import Deleted, mutation, query, writes
 from app.graphql.nodes import Node
 from app.graphql.permissions import driver_only
 from app.graphql.records import converter
 from app.graphql.relay import Connection, connection, page_query
+from app.graphql.results import PROOF_REFUSALS, REFUSALS
 from app.missions import bulk
 from app.missions.schemas import (
     HistoryQuery,
@@ -182,8 +183,8 @@ def _raw(value: Any) -> dict[str, Any]:
     }
 
 
-def driver_mutation(**options: Any) -> Any:
-    return strawberry.mutation(extensions=[*driver_only(), Atomic()], **options)
+def driver_mutation(refusals: tuple[type, ...] = REFUSALS, **options: Any) -> Any:
+    return strawberry.mutation(extensions=writes(*driver_only(), refusals=refusals), **options)
 
 
 MissionQueries = resource_queries(
@@ -245,7 +246,10 @@ class MissionMutations:
         )
         return as_mission(await mission_service.reassign(uow, await mission_service.get(uow, id), body))
 
-    @mutation(description="Check the customer's 5-digit code; a wrong one spends an attempt.")
+    @mutation(
+        refusals=PROOF_REFUSALS,
+        description="Check the customer's 5-digit code; a wrong one spends an attempt.",
+    )
     async def verify_proof_of_delivery(self, info: Info, id: uuid.UUID, code: str) -> Mission:
         uow = info.context.uow
         body = to_model(ProofVerify, ProofVerify.model_construct(code=code))
@@ -275,7 +279,9 @@ class MissionMutations:
             info.context.uow, id, MissionStatus.DELIVERED,
             latitude=latitude, longitude=longitude))  # fmt: skip
 
-    @driver_mutation(description="The driver enters the customer's 5-digit code (-> proofed).")
+    @driver_mutation(
+        refusals=PROOF_REFUSALS, description="The driver enters the customer's 5-digit code (-> proofed)."
+    )
     async def verify_mission_proof(self, info: Info, id: uuid.UUID, code: str) -> Mission:
         body = to_model(ProofVerify, ProofVerify.model_construct(code=code))
         return as_mission(await mission_service.driver_verify_proof(info.context.uow, id, body.code))

@@ -18,7 +18,7 @@ from app.drivers import invites
 from app.graphql.context import Info
 from app.graphql.inputs import graphql_enum, input_type, to_model
 from app.graphql.loaders import Loaders, by_id_loader, grouped_loader
-from app.graphql.mutations import Atomic, Deleted, mutation, query
+from app.graphql.mutations import Deleted, mutation, query, writes
 from app.graphql.nodes import Node, register_node
 from app.graphql.records import converter
 from app.graphql.relay import Connection, connection, page_query
@@ -162,13 +162,11 @@ class MobileUserMutations:
         return Deleted(id=strawberry.ID(str(id)))
 
     # --- the driver app ---------------------------------------------------------------------
-    @strawberry.mutation(
-        extensions=[Atomic()], description="Driver app: accept an invite (no session needed)."
-    )
+    @strawberry.mutation(extensions=writes(), description="Driver app: accept an invite (no session needed).")
     async def accept_driver_invite(self, info: Info, input: AcceptDriverInviteInput) -> MobileSession:  # type: ignore[valid-type]
         return as_session(await invites.accept(info.context.uow, to_model(AcceptInvite, input)))
 
-    @strawberry.mutation(extensions=[Atomic()], description="Driver app: sign in (no session needed).")
+    @strawberry.mutation(extensions=writes(), description="Driver app: sign in (no session needed).")
     async def sign_in_mobile_user(self, info: Info, input: SignInMobileUserInput) -> MobileSession:  # type: ignore[valid-type]
         return as_session(await mobile_user_service.sign_in(info.context.uow, to_model(SignIn, input)))
 

@@ -4,10 +4,11 @@ import httpx
 
 from tests.fixtures import days
 from tests.fixtures.factories import Factory
-from tests.graphql.client import gql
+from tests.graphql.client import error_of, gql
 
 CREATE = """mutation($input: CreateVehicleDriverAssignmentInput!) {
-  createVehicleDriverAssignment(input: $input) { id vehicle { id } driver { id firstName } } }"""
+  createVehicleDriverAssignment(input: $input) {
+    ... on VehicleDriverAssignment { id vehicle { id } driver { id firstName } } ...Refusal } }"""
 
 
 async def test_create_with_relations_and_conflict(client: httpx.AsyncClient, factory: Factory) -> None:
@@ -21,7 +22,7 @@ async def test_create_with_relations_and_conflict(client: httpx.AsyncClient, fac
             "startsAt": days.at("07:00"),
         }
     }
-    clash = (await gql(client, tenant.admin_session, CREATE, variables)).json()["errors"][0]["extensions"]
+    clash = error_of(await gql(client, tenant.admin_session, CREATE, variables))
     assert (clash["code"], clash["details"]["conflictingAssignmentId"]) == ("conflict", first["id"])
     variables["input"]["startsAt"] = days.at("18:00")
     created = (await gql(client, tenant.admin_session, CREATE, variables)).json()["data"][

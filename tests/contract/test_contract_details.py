@@ -17,7 +17,7 @@ async def test_a_nul_character_is_a_422_on_its_field(client: httpx.AsyncClient, 
     )  # fmt: skip
     assert response.status_code == 422, response.text
     assert response.json()["error"]["details"][0]["field"] == "notes"
-    query = "mutation($i: CreateBranchInput!) { createBranch(input: $i) { id } }"
+    query = "mutation($i: CreateBranchInput!) { createBranch(input: $i) { ... on Branch { id } ...Refusal } }"
     graphql = await client.post(
         "/graphql", content=b'{"query": "%s", "variables": {"i": {"name": "x\\u0000"}}}' % query.encode(),
         headers=tenant.headers("admin", **{"Content-Type": "application/json"}),

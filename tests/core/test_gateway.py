@@ -13,9 +13,12 @@ import pytest
 from app.branches.service import branch_service
 from app.settings import get_settings
 from tests.fixtures.factories import Factory, Tenant
-from tests.graphql.client import gql
+from tests.graphql.client import error_of, gql
 
-CREATE_BRANCH = "mutation($input: CreateBranchInput!) { createBranch(input: $input) { id name } }"
+CREATE_BRANCH = (
+    "mutation($input: CreateBranchInput!) { createBranch(input: $input) {"
+    " ... on Branch { id name } ...Refusal } }"
+)
 _keys = itertools.count()
 
 Send = Callable[[httpx.AsyncClient, Tenant, dict[str, Any], str], Awaitable[httpx.Response]]
@@ -38,12 +41,15 @@ SURFACES = pytest.mark.parametrize("send", [_rest, _graphql], ids=["rest", "grap
 
 def _created(response: httpx.Response) -> dict[str, Any] | None:
     body = response.json()
-    return body["data"] if "errors" not in body and "error" not in body and "data" in body else None
+    if "errors" in body or "error" in body:
+        return None
+    data = body["data"].get("createBranch", body["data"])  # GraphQL's field, or REST's envelope
+    return None if "code" in data else data
 
 
 def _error_code(response: httpx.Response) -> str:
     body = response.json()
-    return body["error"]["code"] if "error" in body else body["errors"][0]["extensions"]["code"]
+    return body["error"]["code"] if "error" in body else error_of(response)["code"]
 
 
 @SURFACES

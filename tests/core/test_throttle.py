@@ -11,8 +11,10 @@ import pytest
 from app.core import clock
 from app.settings import get_settings
 from tests.fixtures.factories import Factory
+from tests.graphql.client import document
 
-SIGN_IN = """mutation($i: SignInMobileUserInput!) { signInMobileUser(input: $i) { accessToken } }"""
+SIGN_IN = """mutation($i: SignInMobileUserInput!) { signInMobileUser(input: $i) {
+  ... on MobileSession { accessToken } ...Refusal } }"""
 
 
 async def test_an_account_is_guessed_at_a_few_times_then_429(
@@ -49,14 +51,17 @@ async def test_an_address_trying_many_accounts_is_slowed(
         with clock.frozen(clock.utcnow()):
             for n in range(6):
                 login = {"email": f"nobody{n}@example.com", "password": "x" * 10}
-                body = {"query": SIGN_IN, "variables": {"i": login}}
+                body = {"query": document(SIGN_IN), "variables": {"i": login}}
                 answer = (await stranger.post("/graphql", json=body)).json()
                 codes.append(answer["errors"][0]["extensions"]["code"])
     assert codes == ["unauthorized"] * 5 + ["rate_limited"]
 
 
 async def test_one_credential_check_per_graphql_request(client: httpx.AsyncClient) -> None:
-    guess = 'signInMobileUser(input: {{email: "x{n}@example.com", password: "guess-{n}"}}) {{ accessToken }}'
+    guess = (
+        'signInMobileUser(input: {{email: "x{n}@example.com", password: "guess-{n}"}}) {{'
+        " ... on MobileSession {{ accessToken }} ...Refusal }}"
+    )
     aliases = " ".join(f"a{n}: " + guess.format(n=n) for n in range(30))
     response = await client.post("/graphql", json={"query": f"mutation {{ {aliases} }}"})
     assert response.status_code == 422

@@ -5,9 +5,8 @@ import httpx
 from tests.fixtures.factories import Factory
 from tests.graphql.client import gql
 
-CREATE = (
-    """mutation($input: CreateDriverInput!) { createDriver(input: $input) { id status mobileUser { id } } }"""
-)
+CREATE = """mutation($input: CreateDriverInput!) { createDriver(input: $input) {
+      ... on Driver { id status mobileUser { id } } ...Refusal } }"""
 
 
 async def test_create_invite_and_mobile_user_relation(client: httpx.AsyncClient, factory: Factory) -> None:
@@ -31,7 +30,7 @@ async def test_create_invite_and_mobile_user_relation(client: httpx.AsyncClient,
     invite = await gql(
         client,
         tenant.admin_session,
-        "mutation($id: UUID!) { inviteDriver(id: $id) { code sentTo } }",
+        "mutation($id: UUID!) { inviteDriver(id: $id) { ... on DriverInvite { code sentTo } ...Refusal } }",
         {"id": driver["id"]},
     )
     assert invite.json()["data"]["inviteDriver"]["sentTo"] == "ali@example.com"

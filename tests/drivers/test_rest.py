@@ -7,6 +7,7 @@ import httpx
 from app.core import clock
 from tests.fixtures.factories import Factory
 from tests.fixtures.fleet import events, history
+from tests.graphql.client import document, error_of
 
 
 class TestCrud:
@@ -83,12 +84,14 @@ class TestInvite:
         stale = await client.post(
             "/graphql",
             json={
-                "query": "mutation($i: AcceptDriverInviteInput!) { "
-                "acceptDriverInvite(input: $i) { accessToken } }",
+                "query": document(
+                    "mutation($i: AcceptDriverInviteInput!) { "
+                    "acceptDriverInvite(input: $i) { ... on MobileSession { accessToken } ...Refusal } }"
+                ),
                 "variables": {"i": {"code": invite["code"], "password": "long-enough"}},
             },
         )
-        assert stale.json()["errors"][0]["extensions"]["code"] == "unauthorized"
+        assert error_of(stale)["code"] == "unauthorized"
         await factory.accept_invite(second["code"].lower().replace("-", ""))
         assert "invited" in [h.action for h in await history(tenant.id, driver["id"])]
         # Single-use: the accepted code is gone, and the driver now has an account.
@@ -122,7 +125,8 @@ class TestDevices:
         url = f"/api/v1/drivers/{user['driver']['id']}/devices"
         assert (await client.get(url, headers=tenant.headers("read"))).json()["data"] == []
         register = (
-            "mutation($i: RegisterDeviceInput!) { registerDevice(input: $i) { id platform lastSeenAt } }"
+            "mutation($i: RegisterDeviceInput!) { registerDevice(input: $i) {"
+            " ... on Device { id platform lastSeenAt } ...Refusal } }"
         )
         variables = {
             "i": {"deviceId": "inst-1", "platform": "ANDROID", "model": "Pixel 9", "appVersion": "1.2.0"}
@@ -130,7 +134,7 @@ class TestDevices:
         for _ in range(2):  # registering again updates the same device
             response = await client.post(
                 "/graphql",
-                json={"query": register, "variables": variables},
+                json={"query": document(register), "variables": variables},
                 headers={"Authorization": f"Bearer {user['accessToken']}"},
             )
             assert "errors" not in response.json(), response.json()

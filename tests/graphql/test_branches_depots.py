@@ -5,11 +5,10 @@ from sqlalchemy import event
 
 from app.core import db
 from tests.fixtures.factories import Factory
-from tests.graphql.client import gql
+from tests.graphql.client import error_of, gql
 
-CREATE = (
-    """mutation($input: CreateBranchInput!) { createBranch(input: $input) { id name timezone createdAt } }"""
-)
+CREATE = """mutation($input: CreateBranchInput!) { createBranch(input: $input) {
+      ... on Branch { id name timezone createdAt } ...Refusal } }"""
 
 
 async def test_create_through_graphql_reads_through_rest(client: httpx.AsyncClient, factory: Factory) -> None:
@@ -28,17 +27,17 @@ async def test_validation_and_domain_errors_carry_codes(client: httpx.AsyncClien
     bad = await gql(
         client, tenant.admin_session, CREATE, {"input": {"name": "x", "timezone": "Nowhere/Land"}}
     )
-    error = bad.json()["errors"][0]
-    assert error["extensions"]["code"] == "validation_error"
-    assert error["extensions"]["details"][0]["field"] == "input.timezone"
-    assert error["extensions"]["requestId"] == bad.headers["x-request-id"]
+    # A refusal is the mutation's typed result, with the contract's code and details.
+    refused = bad.json()["data"]["createBranch"]
+    assert (refused["__typename"], refused["code"]) == ("ValidationError", "validation_error")
+    assert refused["details"][0]["field"] == "input.timezone"
     missing = await gql(
         client,
         tenant.admin_session,
         "query($id: UUID!) { branch(id: $id) { id } }",
         {"id": "00000000-0000-4000-8000-000000000000"},
     )
-    assert missing.json()["errors"][0]["extensions"]["code"] == "not_found"
+    assert error_of(missing)["code"] == "not_found"
 
 
 async def test_failed_mutation_leaves_nothing_behind(client: httpx.AsyncClient, factory: Factory) -> None:
@@ -47,7 +46,7 @@ async def test_failed_mutation_leaves_nothing_behind(client: httpx.AsyncClient, 
     response = await gql(
         client, tenant.admin_session, CREATE, {"input": {"name": "dup", "externalId": "taken"}}
     )
-    assert response.json()["errors"][0]["extensions"]["code"] == "conflict"
+    assert error_of(response)["code"] == "conflict"
     listed = await client.get("/api/v1/branches", headers=tenant.headers("read"))
     assert len(listed.json()["data"]) == 1
 
@@ -55,9 +54,9 @@ async def test_failed_mutation_leaves_nothing_behind(client: httpx.AsyncClient, 
 async def test_read_only_token_cannot_mutate(client: httpx.AsyncClient, factory: Factory) -> None:
     tenant = await factory.tenant()
     response = await gql(client, tenant.read_token, CREATE, {"input": {"name": "x"}})
-    assert response.json()["errors"][0]["extensions"]["code"] == "insufficient_scope"
+    assert error_of(response)["code"] == "insufficient_scope"
     tokens = await gql(client, tenant.write_token, "{ apiTokens { nodes { id } } }")
-    assert tokens.json()["errors"][0]["extensions"]["code"] == "insufficient_scope"
+    assert error_of(tokens)["code"] == "insufficient_scope"
 
 
 async def test_auth_failure_is_401_envelope(client: httpx.AsyncClient) -> None:
@@ -131,10 +130,13 @@ async def test_idempotent_mutation_replays(client: httpx.AsyncClient, factory: F
 
 async def test_bad_variables_are_validation_errors(client: httpx.AsyncClient, factory: Factory) -> None:
     tenant = await factory.tenant()
-    query = "mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { id } }"
+    query = (
+        "mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) {"
+        " ... on CreatedApiToken { id } ...Refusal } }"
+    )
     bad_enum = await gql(client, tenant.admin_session, query, {"i": {"name": "x", "preset": "superadmin"}})
-    assert bad_enum.json()["errors"][0]["extensions"]["code"] == "validation_error"
+    assert error_of(bad_enum)["code"] == "validation_error"
     bad_uuid = await gql(
         client, tenant.read_token, "query($id: UUID!) { branch(id: $id) { id } }", {"id": "nope"}
     )
-    assert bad_uuid.json()["errors"][0]["extensions"]["code"] == "validation_error"
+    assert error_of(bad_uuid)["code"] == "validation_error"

@@ -12,7 +12,10 @@ from app.settings import get_settings
 from tests.fixtures.factories import Factory
 from tests.graphql.client import gql
 
-CREATE_TOKEN = 'mutation { createApiToken(input: {name: "ops", preset: FULL_ACCESS}) { id token } }'
+CREATE_TOKEN = (
+    'mutation { createApiToken(input: {name: "ops", preset: FULL_ACCESS}) {'
+    " ... on CreatedApiToken { id token } ...Refusal } }"
+)
 
 
 async def test_a_replay_is_only_for_the_credential_that_made_it(

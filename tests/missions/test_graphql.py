@@ -8,7 +8,7 @@ import httpx
 from tests.fixtures import days
 from tests.fixtures.factories import Factory, Tenant
 from tests.fixtures.fleet import events, history
-from tests.graphql.client import gql
+from tests.graphql.client import error_of, gql
 from tests.missions.support import get, scheduled
 
 FIELDS = "id status routeId sequence driverId failureReason proof { code attempts proofed expiresAt }"
@@ -21,7 +21,7 @@ async def _ok(response: httpx.Response, field: str) -> Any:
 
 
 def _code(response: httpx.Response) -> str:
-    return response.json()["errors"][0]["extensions"]["code"]  # type: ignore[no-any-return]
+    return error_of(response)["code"]  # type: ignore[no-any-return]
 
 
 async def _driver_on_route(
@@ -41,16 +41,16 @@ class TestMissionGraphql:
         tenant = await factory.tenant()
         branch = await factory.branch(tenant)
         created = await _ok(await gql(client, tenant.admin_session, f"""mutation($input: CreateMissionInput!) {{
-            createMission(input: $input) {{ {FIELDS} branch {{ id }} }} }}""", {"input": {
+            createMission(input: $input) {{ ... on Mission {{ {FIELDS} branch {{ id }} }} ...Refusal }} }}""", {"input": {
             "branchId": branch["id"], "date": days.day(), "latitude": 41, "longitude": 29,
             "timeWindowStart": "09:00", "type": "PICKUP"}}), "createMission")  # fmt: skip
         assert len(created["proof"]["code"]) == 5 and created["branch"]["id"] == branch["id"]
         bad = await gql(client, tenant.admin_session, """mutation($input: CreateMissionInput!) {
-            createMission(input: $input) { id } }""", {"input": {
+            createMission(input: $input) { ... on Mission { id } ...Refusal } }""", {"input": {
             "branchId": branch["id"], "date": days.day(), "latitude": 91, "longitude": 29}})  # fmt: skip
         assert _code(bad) == "validation_error"
         updated = await _ok(await gql(client, tenant.admin_session, f"""mutation {{
-            updateMission(id: "{created['id']}", input: {{status: CANCELLED, notes: "x"}}) {{ {FIELDS} notes }} }}"""),
+            updateMission(id: "{created['id']}", input: {{status: CANCELLED, notes: "x"}}) {{ ... on Mission {{ {FIELDS} notes }} ...Refusal }} }}"""),
             "updateMission")  # fmt: skip
         assert (updated["status"], updated["notes"]) == ("CANCELLED", "x")
         read = await _ok(await gql(client, tenant.read_token, f"""{{ mission(id: "{created['id']}") {{ {FIELDS} }}
@@ -69,7 +69,7 @@ class TestMissionGraphql:
             and history_page["nodes"][0]["actor"]["type"] == "user"
         )
         deleted = await _ok(await gql(client, tenant.admin_session, f"""mutation {{
-            deleteMission(id: "{created['id']}") {{ id }} }}"""), "deleteMission")  # fmt: skip
+            deleteMission(id: "{created['id']}") {{ ... on Deleted {{ id }} ...Refusal }} }}"""), "deleteMission")  # fmt: skip
         assert deleted == {"id": created["id"]}
         assert [e.type for e in await events(tenant.id, created["id"])] == [
             "mission.created", "mission.updated", "mission.status_changed", "mission.deleted"]  # fmt: skip
@@ -81,7 +81,7 @@ class TestMissionGraphql:
             route {{ id stops {{ missionId }} }} }} }}"""), "mission")  # fmt: skip
         assert data["route"] == {"id": route["id"], "stops": [{"missionId": mission["id"]}]}
         off = await _ok(await gql(client, tenant.write_token, f"""mutation {{
-            reassignMission(id: "{mission['id']}", routeId: null) {{ {FIELDS} route {{ id }} }} }}"""),
+            reassignMission(id: "{mission['id']}", routeId: null) {{ ... on Mission {{ {FIELDS} route {{ id }} }} ...Refusal }} }}"""),
             "reassignMission")  # fmt: skip
         assert (off["status"], off["route"]) == ("UNASSIGNED", None)
 
@@ -111,26 +111,26 @@ class TestMissionGraphql:
         await client.patch(f"/api/v1/missions/{mission['id']}", json={"status": "in_progress"},
                            headers=tenant.headers())  # fmt: skip
         wrong = "00000" if mission["proof"]["code"] != "00000" else "11111"
-        verify = f'mutation {{ verifyProofOfDelivery(id: "{mission["id"]}", code: "{wrong}") {{ id }} }}'
+        verify = f'mutation {{ verifyProofOfDelivery(id: "{mission["id"]}", code: "{wrong}") {{ ... on Mission {{ id }} ...Refusal }} }}'
         refused = await gql(client, tenant.write_token, verify, **{"Idempotency-Key": "g-verify"})
         assert _code(refused) == "invalid_proof_code"
-        assert refused.json()["errors"][0]["extensions"]["details"] == {"attemptsRemaining": 4}
+        assert error_of(refused)["details"] == {"attemptsRemaining": 4}
         replay = await gql(client, tenant.write_token, verify, **{"Idempotency-Key": "g-verify"})
         assert replay.headers["idempotent-replayed"] == "true"
         assert (await get(client, tenant, mission["id"]))["proof"]["attempts"] == 1
         fresh = await _ok(await gql(client, tenant.write_token, f"""mutation {{
-            regenerateProofCode(id: "{mission['id']}") {{ {FIELDS} }} }}"""), "regenerateProofCode")  # fmt: skip
+            regenerateProofCode(id: "{mission['id']}") {{ ... on Mission {{ {FIELDS} }} ...Refusal }} }}"""), "regenerateProofCode")  # fmt: skip
         assert fresh["proof"]["attempts"] == 0 and len(fresh["proof"]["code"]) == 5
         stale = await gql(
             client,
             tenant.write_token,
             f"""mutation {{
-            verifyProofOfDelivery(id: "{mission["id"]}", code: "{mission["proof"]["code"]}") {{ id }} }}""",
+            verifyProofOfDelivery(id: "{mission["id"]}", code: "{mission["proof"]["code"]}") {{ ... on Mission {{ id }} ...Refusal }} }}""",
         )
         if mission["proof"]["code"] != fresh["proof"]["code"]:
             assert _code(stale) == "invalid_proof_code"
         proofed = await _ok(await gql(client, tenant.write_token, f"""mutation {{
-            verifyProofOfDelivery(id: "{mission['id']}", code: "{fresh['proof']['code']}") {{ {FIELDS} }} }}"""),
+            verifyProofOfDelivery(id: "{mission['id']}", code: "{fresh['proof']['code']}") {{ ... on Mission {{ {FIELDS} }} ...Refusal }} }}"""),
             "verifyProofOfDelivery")  # fmt: skip
         assert proofed["status"] == "PROOFED" and proofed["proof"]["proofed"]
         assert "regenerated" in str([e.changes for e in await history(tenant.id, mission["id"])])
@@ -141,34 +141,36 @@ class TestDriverApp:
         tenant = await factory.tenant()
         mission, app_token = await _driver_on_route(client, factory, tenant)
         started = await _ok(await gql(client, app_token, f"""mutation {{
-            startMission(id: "{mission['id']}", latitude: 41.01, longitude: 29.02) {{ {FIELDS} }} }}"""),
+            startMission(id: "{mission['id']}", latitude: 41.01, longitude: 29.02) {{ ... on Mission {{ {FIELDS} }} ...Refusal }} }}"""),
             "startMission")  # fmt: skip
         assert started["status"] == "IN_PROGRESS"
         delivered = await _ok(await gql(client, app_token, f"""mutation {{
-            deliverMission(id: "{mission['id']}") {{ {FIELDS} }} }}"""), "deliverMission")  # fmt: skip
+            deliverMission(id: "{mission['id']}") {{ ... on Mission {{ {FIELDS} }} ...Refusal }} }}"""), "deliverMission")  # fmt: skip
         assert delivered["status"] == "DELIVERED"
         entries = await history(tenant.id, mission["id"])
         assert (entries[-1].source, entries[-1].actor_type) == ("mobile", "driver")
 
         second, token_two = await _driver_on_route(client, factory, tenant)
-        await _ok(await gql(client, token_two, f'mutation {{ startMission(id: "{second["id"]}") {{ id }} }}'),
+        await _ok(await gql(client, token_two, f'mutation {{ startMission(id: "{second["id"]}") {{ ... on Mission {{ id }} ...Refusal }} }}'),
                   "startMission")  # fmt: skip
         failed = await _ok(await gql(client, token_two, f"""mutation {{
-            failMission(id: "{second['id']}", reason: "Closed") {{ {FIELDS} }} }}"""), "failMission")  # fmt: skip
+            failMission(id: "{second['id']}", reason: "Closed") {{ ... on Mission {{ {FIELDS} }} ...Refusal }} }}"""), "failMission")  # fmt: skip
         assert (failed["status"], failed["failureReason"]) == ("FAILED", "Closed")
 
     async def test_only_the_routes_driver(self, client: httpx.AsyncClient, factory: Factory) -> None:
         tenant = await factory.tenant()
         mission, _ = await _driver_on_route(client, factory, tenant)
         stranger = await factory.mobile_user(tenant)
-        start = f'mutation {{ startMission(id: "{mission["id"]}") {{ id }} }}'
+        start = f'mutation {{ startMission(id: "{mission["id"]}") {{ ... on Mission {{ id }} ...Refusal }} }}'
         assert _code(await gql(client, stranger["accessToken"], start)) == "insufficient_scope"
         assert _code(await gql(client, tenant.write_token, start)) == "insufficient_scope"
         assert _code(await gql(client, tenant.admin_session, start)) == "insufficient_scope"
         other = await factory.tenant()
         outsider = await factory.mobile_user(other)
         assert _code(await gql(client, outsider["accessToken"], start)) == "not_found"
-        wrong_move = f'mutation {{ deliverMission(id: "{mission["id"]}") {{ id }} }}'
+        wrong_move = (
+            f'mutation {{ deliverMission(id: "{mission["id"]}") {{ ... on Mission {{ id }} ...Refusal }} }}'
+        )
         assert (await get(client, tenant, mission["id"]))["status"] == "scheduled"
         assert _code(await gql(client, stranger["accessToken"], wrong_move)) == "insufficient_scope"
 
@@ -180,10 +182,10 @@ class TestDriverProof:
         tenant = await factory.tenant()
         mission, app_token = await _driver_on_route(client, factory, tenant)
         code = mission["proof"]["code"]
-        await _ok(await gql(client, app_token, f'mutation {{ startMission(id: "{mission["id"]}") {{ id }} }}'),
+        await _ok(await gql(client, app_token, f'mutation {{ startMission(id: "{mission["id"]}") {{ ... on Mission {{ id }} ...Refusal }} }}'),
                   "startMission")  # fmt: skip
         wrong = "00000" if code != "00000" else "11111"
-        verify = 'mutation {{ verifyMissionProof(id: "{id}", code: "{code}") {{ {fields} }} }}'
+        verify = 'mutation {{ verifyMissionProof(id: "{id}", code: "{code}") {{ ... on Mission {{ {fields} }} ...Refusal }} }}'
         refused = await gql(client, app_token, verify.format(id=mission["id"], code=wrong, fields="id"))
         assert _code(refused) == "invalid_proof_code"
         assert (await get(client, tenant, mission["id"]))["proof"]["attempts"] == 1
@@ -201,6 +203,6 @@ class TestDriverProof:
         tenant = await factory.tenant()
         mission, _ = await _driver_on_route(client, factory, tenant)
         stranger = await factory.mobile_user(tenant)
-        verify = f'mutation {{ verifyMissionProof(id: "{mission["id"]}", code: "{mission["proof"]["code"]}") {{ id }} }}'
+        verify = f'mutation {{ verifyMissionProof(id: "{mission["id"]}", code: "{mission["proof"]["code"]}") {{ ... on Mission {{ id }} ...Refusal }} }}'
         assert _code(await gql(client, stranger["accessToken"], verify)) == "insufficient_scope"
         assert (await get(client, tenant, mission["id"]))["proof"]["attempts"] == 0

@@ -7,17 +7,24 @@ import httpx
 
 from tests.fixtures.factories import Factory
 from tests.fixtures.fleet import history
-from tests.graphql.client import gql
+from tests.graphql.client import document, error_of, gql
 
-INVITE = "mutation($id: UUID!) { inviteDriver(id: $id) { code sentTo expiresAt } }"
+INVITE = (
+    "mutation($id: UUID!) { inviteDriver(id: $id) {"
+    " ... on DriverInvite { code sentTo expiresAt } ...Refusal } }"
+)
 SIGN_IN = """mutation($i: SignInMobileUserInput!) {
-  signInMobileUser(input: $i) { accessToken mobileUser { id status } } }"""
-REGISTER = "mutation($i: RegisterDeviceInput!) { registerDevice(input: $i) { id deviceId platform } }"
-DISABLE = "mutation($id: UUID!) { disableMobileUser(id: $id) { status } }"
+  signInMobileUser(input: $i) {
+    ... on MobileSession { accessToken mobileUser { id status } } ...Refusal } }"""
+REGISTER = (
+    "mutation($i: RegisterDeviceInput!) { registerDevice(input: $i) {"
+    " ... on Device { id deviceId platform } ...Refusal } }"
+)
+DISABLE = "mutation($id: UUID!) { disableMobileUser(id: $id) { ... on MobileUser { status } ...Refusal } }"
 
 
 async def _public(client: httpx.AsyncClient, query: str, variables: dict) -> dict:  # type: ignore[type-arg]
-    response = await client.post("/graphql", json={"query": query, "variables": variables})
+    response = await client.post("/graphql", json={"query": document(query), "variables": variables})
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -45,7 +52,7 @@ async def test_invite_accept_device_disable_sign_in_refused(
     )
     assert me.json()["data"]["driver"]["mobileUser"] == {"id": user_id, "devices": [{"deviceId": "inst-9"}]}
     write = await gql(client, token, DISABLE, {"id": user_id})
-    assert write.json()["errors"][0]["extensions"]["code"] == "insufficient_scope"
+    assert error_of(write)["code"] == "insufficient_scope"
 
     signed = await _public(client, SIGN_IN, {"i": {"email": "APP@example.com", "password": "correct-horse"}})
     assert signed["data"]["signInMobileUser"]["mobileUser"] == {"id": user_id, "status": "ACTIVE"}
@@ -70,8 +77,8 @@ async def test_public_allowance_is_only_for_the_two_mutations(client: httpx.Asyn
         "/graphql",
         json={
             "query": 'mutation { signInMobileUser(input: {email: "a@b.co", '
-            'password: "x"}) { accessToken } deleteBranch(id: '
-            '"00000000-0000-4000-8000-000000000000") { id } }'
+            'password: "x"}) { ... on MobileSession { accessToken } ...Refusal } deleteBranch(id: '
+            '"00000000-0000-4000-8000-000000000000") { ... on Deleted { id } ...Refusal } }'
         },
     )
     assert mixed.status_code == 401
@@ -85,9 +92,12 @@ async def test_accept_errors(client: httpx.AsyncClient, factory: Factory) -> Non
     invite = (await gql(client, tenant.admin_session, INVITE, {"id": driver["id"]})).json()["data"][
         "inviteDriver"
     ]
-    accept = "mutation($i: AcceptDriverInviteInput!) { acceptDriverInvite(input: $i) { accessToken } }"
+    accept = (
+        "mutation($i: AcceptDriverInviteInput!) { acceptDriverInvite(input: $i) {"
+        " ... on MobileSession { accessToken } ...Refusal } }"
+    )
     short = await _public(client, accept, {"i": {"code": invite["code"], "password": "short"}})
-    assert short["errors"][0]["extensions"]["details"][0]["field"] == "input.password"
+    assert short["data"]["acceptDriverInvite"]["details"][0]["field"] == "input.password"
     unknown = await _public(client, accept, {"i": {"code": "AAAA-BBBB-CCCC", "password": "long-enough"}})
     assert unknown["errors"][0]["extensions"]["code"] == "unauthorized"
     await factory.accept_invite(invite["code"])

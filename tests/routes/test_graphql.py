@@ -8,24 +8,29 @@ from sqlalchemy import event
 from app.core import db
 from app.graphql.schema import schema
 from tests.fixtures.factories import Factory, Tenant
-from tests.graphql.client import gql
+from tests.graphql.client import error_of, gql
 from tests.routes.support import DAY, changes, credits, mission, move, verify
 
 SDL = str(schema)
 DRIVER_APP = "startMission(" in SDL and "deliverMission(" in SDL
 
 FIELDS = "id name status date driverId vehicleId totalDistanceMeters stops { missionId sequence eta status }"
-CREATE = f"mutation($input: CreateRouteInput!) {{ createRoute(input: $input) {{ {FIELDS} }} }}"
+CREATE = (
+    f"mutation($input: CreateRouteInput!) {{ createRoute(input: $input) {{"
+    f" ... on Route {{ {FIELDS} }} ...Refusal }} }}"
+)
 ASSIGN_DRIVER = (
-    f"mutation($id: UUID!, $d: UUID) {{ assignRouteDriver(id: $id, driverId: $d) {{ {FIELDS} }} }}"
+    f"mutation($id: UUID!, $d: UUID) {{ assignRouteDriver(id: $id, driverId: $d) {{"
+    f" ... on Route {{ {FIELDS} }} ...Refusal }} }}"
 )
 ASSIGN_VEHICLE = (
-    f"mutation($id: UUID!, $v: UUID) {{ assignRouteVehicle(id: $id, vehicleId: $v) {{ {FIELDS} }} }}"
+    f"mutation($id: UUID!, $v: UUID) {{ assignRouteVehicle(id: $id, vehicleId: $v) {{"
+    f" ... on Route {{ {FIELDS} }} ...Refusal }} }}"
 )
 ADD = f"""mutation($id: UUID!, $input: AddRouteMissionsInput!) {{
-  addRouteMissions(id: $id, input: $input) {{ {FIELDS} }} }}"""
+  addRouteMissions(id: $id, input: $input) {{ ... on Route {{ {FIELDS} }} ...Refusal }} }}"""
 REORDER = f"""mutation($id: UUID!, $ids: [UUID!]!) {{
-  reorderRouteMissions(id: $id, missionIds: $ids) {{ {FIELDS} }} }}"""
+  reorderRouteMissions(id: $id, missionIds: $ids) {{ ... on Route {{ {FIELDS} }} ...Refusal }} }}"""
 READ = """query($id: UUID!) { route(id: $id) { id status branch { id } driver { id } vehicle { id }
   startDepot { id } endDepot { id } stops { missionId sequence } } }"""
 TIMELINE = (
@@ -40,9 +45,7 @@ async def _ok(response: httpx.Response, name: str) -> Any:
 
 
 def _error(response: httpx.Response) -> dict[str, Any]:
-    body = response.json()
-    assert body["data"] is None or all(v is None for v in body["data"].values()), body
-    return body["errors"][0]["extensions"]  # type: ignore[no-any-return]
+    return error_of(response)
 
 
 async def _setup(
@@ -94,7 +97,8 @@ async def test_create_read_list_reorder_and_delete(client: httpx.AsyncClient, fa
     assert listed["nodes"] == [
         {"id": created["id"], "stops": [{"sequence": 1}, {"sequence": 2}, {"sequence": 3}]}
     ]
-    deleted = await _ok(await gql(client, token, "mutation($id: UUID!) { deleteRoute(id: $id) { id } }",
+    deleted = await _ok(await gql(client, token, "mutation($id: UUID!) { deleteRoute(id: $id) {"
+        " ... on Deleted { id } ...Refusal } }",
                                   {"id": created["id"]}), "deleteRoute")  # fmt: skip
     assert deleted == {"id": created["id"]}
     missing = _error(await gql(client, token, READ, {"id": created["id"]}))
@@ -144,7 +148,7 @@ async def test_complete_life_cycle_through_graphql(client: httpx.AsyncClient, fa
 
     async def field_move(made: dict[str, Any], verb: str, status: str) -> None:
         if DRIVER_APP:
-            query = f"mutation($id: UUID!) {{ {verb}(id: $id) {{ id status }} }}"
+            query = f"mutation($id: UUID!) {{ {verb}(id: $id) {{ ... on Mission {{ id status }} }} }}"
             await _ok(await gql(client, driver_user["accessToken"], query, {"id": made["id"]}), verb)
         else:
             await move(client, tenant, made["id"], status)
@@ -154,7 +158,8 @@ async def test_complete_life_cycle_through_graphql(client: httpx.AsyncClient, fa
         await field_move(made, "deliverMission", "delivered")
         if "verifyProofOfDelivery(" in SDL:
             query = (
-                "mutation($id: UUID!, $c: String!) { verifyProofOfDelivery(id: $id, code: $c) { status } }"
+                "mutation($id: UUID!, $c: String!) { verifyProofOfDelivery(id: $id, code: $c) {"
+                " ... on Mission { status } ...Refusal } }"
             )
             variables = {"id": made["id"], "c": made["proof"]["code"]}
             done = await _ok(await gql(client, token, query, variables), "verifyProofOfDelivery")

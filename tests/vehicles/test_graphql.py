@@ -4,10 +4,11 @@ import httpx
 
 from tests.fixtures.factories import Factory
 from tests.fixtures.fleet import events
-from tests.graphql.client import gql
+from tests.graphql.client import error_of, gql
 
 CREATE = """mutation($input: CreateVehicleInput!) {
-  createVehicle(input: $input) { id type status capacityItems branch { id } } }"""
+  createVehicle(input: $input) {
+    ... on Vehicle { id type status capacityItems branch { id } } ...Refusal } }"""
 
 
 async def test_create_read_and_events(client: httpx.AsyncClient, factory: Factory) -> None:
@@ -35,7 +36,7 @@ async def test_create_read_and_events(client: httpx.AsyncClient, factory: Factor
         CREATE,
         {"input": {"branchId": branch["id"], "name": "V", "type": "VAN", "capacityItems": -1}},
     )
-    assert bad.json()["errors"][0]["extensions"]["details"][0]["field"] == "input.capacityItems"
+    assert error_of(bad)["details"][0]["field"] == "input.capacityItems"
     listed = await gql(client, tenant.read_token, "{ vehicles(type: TRUCK) { nodes { id } } }")
     assert listed.json()["data"]["vehicles"]["nodes"] == [{"id": vehicle["id"]}]
     assert [e.type for e in await events(tenant.id)] == ["vehicle.created"]

@@ -18,7 +18,7 @@ from app.webhooks.models import WebhookEndpoint
 from app.webhooks.service import active_secrets
 from app.webhooks.signing import verify
 from tests.fixtures.factories import Factory, Tenant
-from tests.graphql.client import gql
+from tests.graphql.client import error_of, gql
 from tests.webhooks.conftest import Receiver
 
 FIELDS = "id url description eventTypes status disabledReason failingSince createdAt updatedAt"
@@ -27,23 +27,32 @@ DELIVERY = (
     "durationMs nextAttemptAt createdAt"
 )
 CREATE = f"""mutation($input: CreateWebhookEndpointInput!) {{
-  createWebhookEndpoint(input: $input) {{ {FIELDS} secret }} }}"""
+  createWebhookEndpoint(input: $input) {{
+    ... on WebhookEndpointWithSecret {{ {FIELDS} secret }} ...Refusal }} }}"""
 GET = f"query($id: UUID!) {{ webhookEndpoint(id: $id) {{ {FIELDS} }} }}"
 LIST = f"""query($first: Int!, $after: String) {{
   webhookEndpoints(first: $first, after: $after) {{
     nodes {{ {FIELDS} }} pageInfo {{ endCursor hasNextPage }} }} }}"""
 UPDATE = f"""mutation($id: UUID!, $input: UpdateWebhookEndpointInput!) {{
-  updateWebhookEndpoint(id: $id, input: $input) {{ {FIELDS} }} }}"""
+  updateWebhookEndpoint(id: $id, input: $input) {{ ... on WebhookEndpoint {{ {FIELDS} }} ...Refusal }} }}"""
 ROTATE = (
-    "mutation($id: UUID!, $hours: Int!) { rotateWebhookSecret(id: $id, overlapHours: $hours) { id secret } }"
+    "mutation($id: UUID!, $hours: Int!) { rotateWebhookSecret(id: $id, overlapHours: $hours) {"
+    " ... on WebhookEndpointWithSecret { id secret } ...Refusal } }"
 )
-ROTATE_DEFAULT = "mutation($id: UUID!) { rotateWebhookSecret(id: $id) { id secret } }"
-DELETE = "mutation($id: UUID!) { deleteWebhookEndpoint(id: $id) { id } }"
-SEND_TEST = f"mutation($id: UUID!) {{ sendWebhookTest(endpointId: $id) {{ {DELIVERY} }} }}"
+ROTATE_DEFAULT = (
+    "mutation($id: UUID!) { rotateWebhookSecret(id: $id) {"
+    " ... on WebhookEndpointWithSecret { id secret } ...Refusal } }"
+)
+DELETE = "mutation($id: UUID!) { deleteWebhookEndpoint(id: $id) { ... on Deleted { id } ...Refusal } }"
+SEND_TEST = (
+    f"mutation($id: UUID!) {{ sendWebhookTest(endpointId: $id) {{"
+    f" ... on WebhookDelivery {{ {DELIVERY} }} ...Refusal }} }}"
+)
 REDELIVER = f"""mutation($id: UUID!, $delivery: UUID!) {{
-  redeliverWebhook(endpointId: $id, deliveryId: $delivery) {{ {DELIVERY} }} }}"""
+  redeliverWebhook(endpointId: $id, deliveryId: $delivery) {{
+    ... on WebhookDelivery {{ {DELIVERY} }} ...Refusal }} }}"""
 REPLAY = """mutation($id: UUID!, $input: ReplayWebhookEventsInput!) {
-  replayWebhookEvents(endpointId: $id, input: $input) { queued } }"""
+  replayWebhookEvents(endpointId: $id, input: $input) { ... on ReplayResult { queued } ...Refusal } }"""
 DELIVERIES = f"""query($id: UUID!, $status: [DeliveryStatus!], $type: String) {{
   webhookDeliveries(endpointId: $id, status: $status, eventType: $type) {{
     nodes {{ {DELIVERY} }} pageInfo {{ hasNextPage }} }} }}"""
@@ -58,10 +67,8 @@ async def _data(client: httpx.AsyncClient, credential: str, query: str, **variab
 
 
 async def _error(client: httpx.AsyncClient, credential: str, query: str, **variables: Any) -> Any:
-    body = (await gql(client, credential, query, variables)).json()
-    assert body["data"] is None or not any(body["data"].values()), body
-    [error] = body["errors"]
-    return error
+    """The refusal: a mutation's typed result, or a query's top-level error (`code`, `details`)."""
+    return error_of(await gql(client, credential, query, variables))
 
 
 async def _endpoint(client: httpx.AsyncClient, tenant: Tenant, url: str, **fields: Any) -> dict[str, Any]:
@@ -77,8 +84,8 @@ async def _record(tenant: Tenant, endpoint_id: str) -> WebhookEndpoint:
 
 
 def _field(error: dict[str, Any]) -> str:
-    assert error["extensions"]["code"] == "validation_error", error
-    return error["extensions"]["details"][0]["field"]  # type: ignore[no-any-return]
+    assert error["code"] == "validation_error", error
+    return error["details"][0]["field"]  # type: ignore[no-any-return]
 
 
 class TestCreateWebhookEndpoint:
@@ -100,7 +107,7 @@ class TestCreateWebhookEndpoint:
             client, tenant.admin_session, "query($id: UUID!) { webhookEndpoint(id: $id) { secret } }",
             id=created["id"],
         )  # fmt: skip
-        assert asked["extensions"]["code"] == "validation_error"
+        assert asked["code"] == "validation_error"
 
     @pytest.mark.parametrize("types", [["*"], ["*", "route.completed"], []])
     async def test_star_or_nothing_is_every_type(
@@ -174,7 +181,7 @@ class TestUpdateWebhookEndpoint:
         tenant = await factory.tenant()
         created = await _endpoint(client, tenant, "https://example.com/h")
         error = await _error(client, tenant.admin_session, UPDATE, id=created["id"], input={"url": None})
-        assert error["extensions"]["code"] == "validation_error"
+        assert error["code"] == "validation_error"
 
 
 class TestRotateWebhookSecret:
@@ -212,7 +219,7 @@ class TestDeleteWebhookEndpoint:
         deleted = await _data(client, tenant.admin_session, DELETE, id=created["id"])
         assert deleted["deleteWebhookEndpoint"]["id"] == created["id"]
         error = await _error(client, tenant.admin_session, GET, id=created["id"])
-        assert error["extensions"]["code"] == "not_found"
+        assert error["code"] == "not_found"
 
 
 class TestSendWebhookTest:
@@ -258,7 +265,7 @@ class TestSendWebhookTest:
         tenant = await factory.tenant()
         created = await _endpoint(client, tenant, receiver.url, status="DISABLED")
         error = await _error(client, tenant.admin_session, SEND_TEST, id=created["id"])
-        assert error["extensions"]["code"] == "conflict" and receiver.requests == []
+        assert error["code"] == "conflict" and receiver.requests == []
 
 
 class TestRedeliverWebhook:
@@ -285,7 +292,7 @@ class TestRedeliverWebhook:
         second = await _endpoint(client, tenant, receiver.url)
         sent = (await _data(client, tenant.admin_session, SEND_TEST, id=first["id"]))["sendWebhookTest"]
         error = await _error(client, tenant.admin_session, REDELIVER, id=second["id"], delivery=sent["id"])
-        assert error["extensions"]["code"] == "not_found"
+        assert error["code"] == "not_found"
 
 
 class TestReplayWebhookEvents:
@@ -350,7 +357,7 @@ class TestWhoMayUseThem:
             (DELETE, {"id": created["id"]}),
         ):
             error = await _error(client, token, query, **variables)
-            assert error["extensions"]["code"] == "insufficient_scope", query
+            assert error["code"] == "insufficient_scope", query
         assert len((await _record(tenant, created["id"])).secrets) == 1
 
     async def test_another_company_sees_nothing(
@@ -374,7 +381,7 @@ class TestWhoMayUseThem:
             (DELETE, {"id": created["id"]}),
         ):
             error = await _error(client, other.admin_session, query, **variables)
-            assert error["extensions"]["code"] == "not_found", query
+            assert error["code"] == "not_found", query
         assert len(receiver.requests) == 1
         still = (await _data(client, tenant.admin_session, GET, id=created["id"]))["webhookEndpoint"]
         assert still["status"] == "ENABLED"
