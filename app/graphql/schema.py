@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
@@ -20,6 +14,12 @@ from app.companies.types import CompanyQueries
 from app.dashboard.types import DashboardQueries
 from app.depots.types import DepotMutations, DepotQueries
 from app.drivers.types import DriverMutations, DriverQueries
+from app.graphql.execution import (
+    SmallDocumentParserCache,
+    SmallDocumentValidationCache,
+    limit_rules,
+    read_attributes_directly,
+)
 from app.graphql.nodes import NodeQueries
 from app.graphql.scalars import SCALAR_MAP
 from app.missions.types import MissionHistoryQueries, MissionMutations, MissionQueries
@@ -50,6 +50,7 @@ SUBSCRIPTIONS: tuple[type, ...] = (OptimizationJobSubscriptions,)
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 4000
+LIMIT_RULES = limit_rules(MAX_DEPTH, MAX_ALIASES)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
@@ -62,11 +63,10 @@ schema = strawberry.Schema(
     config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     extensions=[
         # A panel sends the same few documents over and over: parse and validate each once.
-        # (The caches are shared by every request's instance.)
-        lambda: ParserCache(maxsize=1024),
-        lambda: ValidationCache(maxsize=1024),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        SmallDocumentParserCache,
+        SmallDocumentValidationCache,
+        lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
     ],
 )
+read_attributes_directly(schema._schema)
