@@ -245,30 +245,38 @@ def engine_ceiling(dsn: str, company_id: str, rows: int, seconds: float) -> tupl
 
 # --- profile --------------------------------------------------------------------------------------------
 
-# The first stage one of whose markers appears in a sample's stack gets the sample.
+# The first stage one of whose markers appears in a sample's stack gets the sample: the stages inside
+# an execution (resolvers, SQL, per-field wrappers) come before the executor that calls them, and the
+# unit of work and answer_once, which wrap everything, come last.
 GRAPHQL_STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("scalars: DateTime/TimeOfDay serialize (iso_z, hhmm)", ("iso_z (app/core/jsonutil.py", "hhmm (")),
     ("render: JSON encoding of the answer (jsonutil.dumps)", ("dumps (app/core/jsonutil.py",)),
+    ("auth: gateway.admit (token check, rate limit)", ("admit (app/core/gateway.py",)),
     (
-        "strawberry: type checks / is_type_of per object (strawberry.cast, pydantic types)",
-        ("is_type_of", "strawberry/types/cast.py", "strawberry/experimental/pydantic/"),
+        "validation: graphql-core validate (strawberry validate_document, limiter rules)",
+        ("graphql/validation/", "validate_document (", "strawberry/extensions/query_depth_limiter.py"),
     ),
+    ("parse: graphql-core parser (endpoint _operation, ParserCache)", ("graphql/language/",)),
+    ("list: page query (Repository.page)", ("Repository.page (app/core/repository.py",)),
+    ("DataLoaders + Repository.by_ids", ("strawberry/dataloader.py", "app/graphql/loaders.py")),
+    ("SQL in SQLAlchemy/asyncpg (any other statement)", ("sqlalchemy/", "asyncpg/")),
+    ("field reads: Row.__getattr__ (app/core/rows.py)", ("Row.__getattr__ (app/core/rows.py",)),
     (
-        "graphql-core: field resolution + completion (execute.py)",
-        ("graphql/execution/execute.py", "strawberry/schema/schema_converter.py"),
+        "strawberry per-field wrappers (_get_basic_result, get_result, build_resolve_info, Info)",
+        (
+            "_get_basic_result (",
+            "StrawberryField.get_result (",
+            "build_resolve_info (",
+            "strawberry/execution/is_awaitable.py",
+            "strawberry/types/info.py",
+            "is_type_of (",
+        ),
     ),
-    ("graphql-core: parse / validate", ("graphql/language/", "graphql/validation/")),
-    ("strawberry: schema.execute set-up, extensions", ("strawberry/schema/", "strawberry/extensions/")),
-    ("DataLoaders + repository by_ids", ("strawberry/dataloader.py", "app/graphql/loaders.py")),
-    (
-        "list: page query (Repository.page, rows)",
-        ("Repository.page (app/core/repository.py", "app/core/rows.py"),
-    ),
-    ("auth: gateway.admit (token check, rate limit)", ("admit (app/core/gateway.py", "app/auth/", "redis/")),
-    ("answer_once / unit of work", ("answer_once (app/core/gateway.py", "unit_of_work (app/core/db.py")),
-    ("SQL in SQLAlchemy/asyncpg (any statement)", ("sqlalchemy/", "asyncpg/")),
-    ("endpoint: body read, _operation parse, format", ("app/graphql/endpoint.py",)),
+    ("graphql-core executor itself (execute_field, complete_value, ...)", ("graphql/execution/",)),
+    ("strawberry: schema.execute set-up, extensions", ("strawberry/",)),
+    ("endpoint: body read, format, Context", ("app/graphql/",)),
     ("request log line (structlog JSON)", ("structlog/",)),
+    ("answer_once / unit of work (BEGIN, COMMIT)", ("answer_once (app/core/gateway.py", "app/core/db.py")),
     ("Starlette + RequestContextMiddleware", ("starlette/", "app/core/middleware.py")),
     ("uvicorn + httptools protocol", ("uvicorn/protocols",)),
 ]
