@@ -33,7 +33,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -199,7 +199,17 @@ class Server:
                 preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
             )
 
-    def wait_ready(self, headers: dict[str, str], query: str, timeout: float = 60.0) -> bytes:
+    def wait_ready(
+        self,
+        headers: dict[str, str],
+        query: str,
+        timeout: float = 60.0,
+        *,
+        method: str = "GET",
+        path: str = PATH,
+        body: bytes | None = None,
+    ) -> bytes:
+        """The first 200 answer's body to `method path+query` (503s while starting are retried)."""
         import httpx
 
         deadline = time.monotonic() + timeout
@@ -209,7 +219,9 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} server exited ({self.proc.returncode})\n{self.log_tail()}")
             try:
-                response = httpx.get(self.url + PATH + query, headers=headers, timeout=5)
+                response = httpx.request(
+                    method, self.url + path + query, headers=headers, content=body, timeout=5
+                )
                 if response.status_code == 200:
                     return response.content
                 last = f"HTTP {response.status_code}: {response.text[:300]}"
@@ -307,13 +319,26 @@ async def _raw_connection(
         writer.close()
 
 
-def run_python(port: int, query: str, headers: dict[str, str], seconds: float, concurrency: int) -> Result:
+def raw_request(
+    method: str, target: str, port: int, headers: dict[str, str], body: bytes | None = None
+) -> bytes:
+    """One HTTP/1.1 request as sent on the wire (with its Content-Length when it has a body)."""
     lines = [
-        f"GET {PATH}{query} HTTP/1.1",
+        f"{method} {target} HTTP/1.1",
         f"Host: {HOST}:{port}",
         *(f"{k}: {v}" for k, v in headers.items()),
     ]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    if body is not None:
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
+
+
+def run_python(port: int, query: str, headers: dict[str, str], seconds: float, concurrency: int) -> Result:
+    return run_raw(port, raw_request("GET", PATH + query, port, headers), seconds, concurrency)
+
+
+def run_raw(port: int, request: bytes, seconds: float, concurrency: int) -> Result:
+    """`request` sent back to back on `concurrency` keep-alive connections for `seconds`."""
     latencies: list[float] = []
     counts = {"errors": 0, "bytes": 0}
 
@@ -332,6 +357,10 @@ def run_python(port: int, query: str, headers: dict[str, str], seconds: float, c
         return latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000 if latencies else None
 
     return Result(len(latencies), elapsed, pct(0.50), pct(0.99), counts["errors"], counts["bytes"])
+
+
+class Runs(Protocol):
+    def run(self, server: Server, seconds: float) -> Result: ...
 
 
 @dataclass
@@ -357,16 +386,26 @@ def fmt_ms(value: float | None) -> str:
     return f"{value:7.2f}" if value is not None else "    n/a"
 
 
-def report_line(label: str, result: Result) -> str:
+def report_line(label: str, result: Result, width: int = 6) -> str:
     per = result.bytes / result.requests if result.requests else 0
     return (
-        f"  {label:<6} {result.rps:9.1f} req/s   p50 {fmt_ms(result.p50_ms)} ms   "
+        f"  {label:<{width}} {result.rps:9.1f} req/s   p50 {fmt_ms(result.p50_ms)} ms   "
         f"p99 {fmt_ms(result.p99_ms)} ms   {result.requests:7d} requests   "
         f"{result.errors} errors   {per:,.0f} B/response"
     )
 
 
-def profile_real(real: Server, load: Load, seconds: float, out_dir: Path) -> None:
+def profile_real(
+    real: Server,
+    load: Runs,
+    seconds: float,
+    out_dir: Path,
+    *,
+    stages: list[tuple[str, tuple[str, ...]]] | None = None,
+    name: str = "real",
+) -> None:
+    """`load` against `real` under py-spy; `stages` classify
+    the samples (default: the REST list's)."""
     beside = Path(sys.executable).parent / "py-spy"
     py_spy = shutil.which("py-spy") or (str(beside) if beside.exists() else None)
     if py_spy is None:
@@ -374,7 +413,7 @@ def profile_real(real: Server, load: Load, seconds: float, out_dir: Path) -> Non
         return
     assert real.proc is not None
     out_dir.mkdir(parents=True, exist_ok=True)
-    collapsed = out_dir / "real.collapsed"
+    collapsed = out_dir / f"{name}.collapsed"
     print(
         f"\nprofiling the real server with py-spy for {seconds:g}s"
         " (slowed by the profiler: not a benchmark figure)"
@@ -406,10 +445,10 @@ def profile_real(real: Server, load: Load, seconds: float, out_dir: Path) -> Non
         if spy.poll() is None:
             spy.kill()
             spy.wait()
-    print(report_line("real*", result))
+    print(report_line(f"{name}*", result))
     if collapsed.exists():
         print(f"  collapsed stacks (speedscope.app or flamegraph.pl read them): {collapsed}")
-        summarize_collapsed(collapsed)
+        summarize_collapsed(collapsed, stages=stages)
     else:
         print(f"  py-spy wrote nothing: {spy.stderr.read().decode() if spy.stderr else ''}")
 
@@ -437,9 +476,12 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
-def summarize_collapsed(path: Path, top: int = 15) -> None:
+def summarize_collapsed(
+    path: Path, top: int = 15, stages: list[tuple[str, tuple[str, ...]]] | None = None
+) -> None:
     """Share of py-spy samples per request stage, then the functions most often on top of the stack."""
-    stages: dict[str, int] = {}
+    markers = STAGES if stages is None else stages
+    shares: dict[str, int] = {}
     leaves: dict[str, int] = {}
     total = 0
     for line in path.read_text().splitlines():
@@ -449,17 +491,17 @@ def summarize_collapsed(path: Path, top: int = 15) -> None:
         count = int(count_text)
         total += count
         stage = next(
-            (name for name, marks in STAGES if any(m in stack for m in marks)),
+            (name for name, marks in markers if any(m in stack for m in marks)),
             "event loop, C code (uvloop I/O, protocol parsers), other",
         )
-        stages[stage] = stages.get(stage, 0) + count
+        shares[stage] = shares.get(stage, 0) + count
         function, _, where = stack.split(";")[-1].partition(" (")
         leaf = f"{function} ({where.split(':')[0]})" if where else function
         leaves[leaf] = leaves.get(leaf, 0) + count
     if not total:
         return
     print(f"  where the real server's CPU goes ({total} samples):")
-    for name, count in sorted(stages.items(), key=lambda kv: -kv[1]):
+    for name, count in sorted(shares.items(), key=lambda kv: -kv[1]):
         print(f"    {100 * count / total:5.1f}%  {name}")
     print(f"  top {top} functions on top of the stack:")
     for name, count in sorted(leaves.items(), key=lambda kv: -kv[1])[:top]:
