@@ -16,6 +16,7 @@ from app.depots.types import DepotMutations, DepotQueries
 from app.drivers.types import DriverMutations, DriverQueries
 from app.graphql.scalars import SCALAR_MAP
 from app.missions.types import MissionHistoryQueries, MissionMutations, MissionQueries
+from app.mobile_users.driver_app import DriverAppQueries
 from app.mobile_users.types import MobileUserMutations, MobileUserQueries
 from app.optimization_jobs.types import (
     OptimizationJobMutations,
@@ -31,7 +32,7 @@ QUERIES: tuple[type, ...] = (
     CompanyQueries, BranchQueries, DepotQueries, ApiTokenQueries,
     VehicleQueries, DriverQueries, MobileUserQueries, AssignmentQueries, RouteQueries,
     RouteDetailQueries, MissionQueries, MissionHistoryQueries, ReportQueries, ReportSectionQueries,
-    DashboardQueries, OptimizationJobQueries, WebhookQueries,
+    DashboardQueries, OptimizationJobQueries, WebhookQueries, DriverAppQueries,
 )  # fmt: skip
 MUTATIONS: tuple[type, ...] = (
     BranchMutations, DepotMutations, ApiTokenMutations,
