@@ -6,11 +6,15 @@ import enum
 import uuid
 from dataclasses import dataclass, field
 
+from app.core.errors import InsufficientScope
+
 
 class Scope(enum.StrEnum):
     READ = "read"
     WRITE = "write"
     ADMIN = "admin"
+    # The driver app's session: its own profile, routes and missions, never the company's lists.
+    DRIVER = "driver"
 
 
 class Preset(enum.StrEnum):
@@ -66,8 +70,20 @@ class Principal:
             actor_type=ActorType.SYSTEM,
             actor_id=None,
             actor_name="system",
-            scopes=frozenset(Scope),
+            # Not DRIVER: that scope reads "the caller's own records", and the system is no driver.
+            scopes=frozenset(Scope) - {Scope.DRIVER},
         )
+
+
+def own_driver_id(principal: Principal) -> uuid.UUID:
+    """The driver a driver-app session acts as: the owner of every record its driver fields read.
+    Any other caller is refused, so a driver query can never fall back to the whole company."""
+    driver = principal.actor_type == ActorType.DRIVER and principal.can(Scope.DRIVER)
+    if not driver or principal.actor_id is None:
+        raise InsufficientScope(
+            "Only the driver app, signed in as a driver, may do this.", {"requiredScope": Scope.DRIVER.value}
+        )
+    return principal.actor_id
 
 
 # Who a request is before its credential is checked: no company, no scopes.

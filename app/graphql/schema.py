@@ -23,6 +23,7 @@ from app.graphql.execution import (
 from app.graphql.nodes import NodeQueries
 from app.graphql.scalars import SCALAR_MAP
 from app.missions.types import MissionHistoryQueries, MissionMutations, MissionQueries
+from app.mobile_users.driver_app import DriverAppQueries
 from app.mobile_users.types import MobileUserMutations, MobileUserQueries
 from app.optimization_jobs.types import (
     OptimizationJobMutations,
@@ -38,7 +39,7 @@ QUERIES: tuple[type, ...] = (
     NodeQueries, CompanyQueries, BranchQueries, DepotQueries, ApiTokenQueries,
     VehicleQueries, DriverQueries, MobileUserQueries, AssignmentQueries, RouteQueries,
     RouteDetailQueries, MissionQueries, MissionHistoryQueries, ReportQueries, ReportSectionQueries,
-    DashboardQueries, OptimizationJobQueries, WebhookQueries,
+    DashboardQueries, OptimizationJobQueries, WebhookQueries, DriverAppQueries,
 )  # fmt: skip
 MUTATIONS: tuple[type, ...] = (
     BranchMutations, DepotMutations, ApiTokenMutations,

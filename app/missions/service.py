@@ -13,10 +13,10 @@ from app.branches.service import register_branch_dependant
 from app.core import history, outbox
 from app.core.clock import utcnow
 from app.core.db import UnitOfWork
-from app.core.errors import Conflict, InsufficientScope, ValidationFailed
+from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.models import new_id
 from app.core.pagination import Page, decode_cursor, encode_cursor
-from app.core.principal import ActorType
+from app.core.principal import own_driver_id
 from app.core.repository import Repository, branch_and_day_filters
 from app.core.schemas import ListQuery
 from app.core.service import ResourceService
@@ -32,6 +32,7 @@ from app.missions.schemas import (
     HistoryQuery,
     MissionCreate,
     MissionOut,
+    MissionQuery,
     MissionReassign,
     MissionSummaryOut,
     MissionUpdate,
@@ -267,16 +268,30 @@ class MissionService(ResourceService[Mission]):
             await self.emit(uow, "updated", record.id, after)
         return record
 
+    # --- the driver app: only the missions on the signed-in driver's own routes -------------
+    async def driver_missions(self, uow: UnitOfWork, query: MissionQuery) -> Page[Mission]:
+        """The missions on the calling driver's routes, with the list's day, status and route
+        filters; a `routeId` that is not one of the driver's routes is refused like an unknown one."""
+        driver_id = own_driver_id(uow.principal)
+        if query.route_id is not None:
+            route = await self.routes.get(uow, query.route_id)
+            if route is None or route.driver_id != driver_id:
+                raise ValidationFailed.field("routeId", "does not name a route of yours")
+        return await self.repo.page(uow, query, [*conditions(uow, query), _on_routes_of(uow, driver_id)])
+
+    async def driver_mission(self, uow: UnitOfWork, mission_id: Any) -> Mission:
+        """A mission on one of the calling driver's routes; any other is as missing as an unknown id."""
+        record = await self.repo.get(uow, mission_id)
+        if record is None or not _drives(record, own_driver_id(uow.principal)):
+            raise NotFound(f"No mission with id {mission_id}.")
+        return record
+
     async def _drivers_mission(self, uow: UnitOfWork, mission_id: uuid.UUID) -> Mission:
-        """The mission, locked, when the calling driver's route holds it (403 otherwise)."""
-        principal = uow.principal
-        if principal.actor_type != ActorType.DRIVER:
-            raise InsufficientScope("Only the driver app, signed in as a driver, may report work.")
-        record = await self._lock(uow, await self.get(uow, mission_id))
-        if record.route_id is None or record.driver_id != principal.actor_id:
-            raise InsufficientScope(
-                "This mission is not on one of your routes.", {"missionId": str(mission_id)}
-            )
+        """The mission, locked, when the calling driver's route holds it (404 otherwise)."""
+        record = await self._lock(uow, await self.driver_mission(uow, mission_id))
+        # Read again under the lock: a dispatcher may have moved it off the route meanwhile.
+        if not _drives(record, own_driver_id(uow.principal)):
+            raise NotFound(f"No mission with id {mission_id}.")
         return record
 
     async def driver_verify_proof(self, uow: UnitOfWork, mission_id: uuid.UUID, code: str) -> Mission:
@@ -382,6 +397,16 @@ class MissionService(ResourceService[Mission]):
         if locked is None:
             raise ValidationFailed.field("id", "the mission no longer exists")
         return locked  # type: ignore[no-any-return]
+
+
+def _drives(record: Mission, driver_id: uuid.UUID) -> bool:
+    return record.route_id is not None and record.driver_id == driver_id
+
+
+def _on_routes_of(uow: UnitOfWork, driver_id: uuid.UUID) -> Any:
+    return Mission.route_id.in_(
+        select(Route.id).where(Route.company_id == uow.company_id, Route.driver_id == driver_id)
+    )
 
 
 def _camel(name: str) -> str:

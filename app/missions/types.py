@@ -13,17 +13,17 @@ from strawberry.types.unset import UNSET
 from app.branches.types import Branch, as_branch
 from app.core import jsonutil
 from app.core.db import UnitOfWork
+from app.core.principal import Scope
 from app.drivers.types import Driver, as_driver
 from app.graphql.context import Info
 from app.graphql.crud import resource_queries
 from app.graphql.inputs import graphql_enum, input_type, to_model
 from app.graphql.loaders import Loaders, by_id_loader, grouped_loader
-from app.graphql.mutations import Deleted, mutation, query, writes
+from app.graphql.mutations import Deleted, mutation, query
 from app.graphql.nodes import Node
-from app.graphql.permissions import driver_only
 from app.graphql.records import converter
 from app.graphql.relay import Connection, connection, page_query
-from app.graphql.results import PROOF_REFUSALS, REFUSALS
+from app.graphql.results import PROOF_REFUSALS
 from app.missions import bulk
 from app.missions.schemas import (
     HistoryQuery,
@@ -183,10 +183,6 @@ def _raw(value: Any) -> dict[str, Any]:
     }
 
 
-def driver_mutation(refusals: tuple[type, ...] = REFUSALS, **options: Any) -> Any:
-    return strawberry.mutation(extensions=writes(*driver_only(), refusals=refusals), **options)
-
-
 MissionQueries = resource_queries(
     name="mission",
     plural="missions",
@@ -194,7 +190,7 @@ MissionQueries = resource_queries(
     convert=as_mission,
     service=mission_service,
     query_model=MissionQuery,
-)
+)  # fmt: skip
 
 
 @strawberry.type
@@ -263,7 +259,7 @@ class MissionMutations:
         return as_mission(await mission_service.regenerate_proof(uow, await mission_service.get(uow, id)))
 
     # --- the driver app: only for the driver whose route holds the mission ----------------------
-    @driver_mutation(description="The driver starts the mission (scheduled -> in_progress).")
+    @mutation(Scope.DRIVER, description="The driver starts the mission (scheduled -> in_progress).")
     async def start_mission(
         self, info: Info, id: uuid.UUID, latitude: float | None = None, longitude: float | None = None
     ) -> Mission:
@@ -271,7 +267,7 @@ class MissionMutations:
             info.context.uow, id, MissionStatus.IN_PROGRESS,
             latitude=latitude, longitude=longitude))  # fmt: skip
 
-    @driver_mutation(description="The driver delivered the mission (in_progress -> delivered).")
+    @mutation(Scope.DRIVER, description="The driver delivered the mission (in_progress -> delivered).")
     async def deliver_mission(
         self, info: Info, id: uuid.UUID, latitude: float | None = None, longitude: float | None = None
     ) -> Mission:
@@ -279,14 +275,16 @@ class MissionMutations:
             info.context.uow, id, MissionStatus.DELIVERED,
             latitude=latitude, longitude=longitude))  # fmt: skip
 
-    @driver_mutation(
-        refusals=PROOF_REFUSALS, description="The driver enters the customer's 5-digit code (-> proofed)."
+    @mutation(
+        Scope.DRIVER,
+        refusals=PROOF_REFUSALS,
+        description="The driver enters the customer's 5-digit code (-> proofed).",
     )
     async def verify_mission_proof(self, info: Info, id: uuid.UUID, code: str) -> Mission:
         body = to_model(ProofVerify, ProofVerify.model_construct(code=code))
         return as_mission(await mission_service.driver_verify_proof(info.context.uow, id, body.code))
 
-    @driver_mutation(description="The driver could not complete the mission (in_progress -> failed).")
+    @mutation(Scope.DRIVER, description="The driver could not complete the mission (in_progress -> failed).")
     async def fail_mission(
         self,
         info: Info,

@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from app.core import throttle
 from app.core.clock import utcnow
 from app.core.db import UnitOfWork
-from app.core.errors import Conflict, InsufficientScope, Unauthorized, ValidationFailed
-from app.core.principal import ActorType, Principal, Scope
+from app.core.errors import Conflict, Unauthorized, ValidationFailed
+from app.core.principal import ActorType, Principal, Scope, own_driver_id
 from app.core.schemas import ListQuery
 from app.core.security import sign_session, verify_password
 from app.core.service import ResourceService
@@ -28,7 +28,8 @@ from app.mobile_users.schemas import MobileUserOut, MobileUserQuery, MobileUserS
 # Long-lived: the app stays signed in on the driver's phone; disabling or deleting the account
 # still ends every session on its next request.
 MOBILE_SESSION_TTL_SECONDS = 30 * 24 * 3600
-DRIVER_SCOPES = frozenset({Scope.READ})
+# Not `read`: a driver's phone sees its own profile, routes and missions, never the company's records.
+DRIVER_SCOPES = frozenset({Scope.DRIVER})
 
 
 @dataclass
@@ -124,13 +125,15 @@ class MobileUserService(ResourceService[MobileUser]):
 
     async def current(self, uow: UnitOfWork) -> MobileUser:
         """The mobile user behind the calling driver session (403 for any other credential)."""
-        principal = uow.principal
-        if principal.actor_type != ActorType.DRIVER or principal.actor_id is None:
-            raise InsufficientScope("Only the driver app, signed in as a mobile user, may do this.")
-        user = await uow.scalar(self.repo.base(uow).where(MobileUser.driver_id == principal.actor_id))
+        driver_id = own_driver_id(uow.principal)
+        user = await uow.scalar(self.repo.base(uow).where(MobileUser.driver_id == driver_id))
         if user is None:
             raise Unauthorized("The session's mobile user no longer exists.")
         return user  # type: ignore[no-any-return]
+
+    async def driver_profile(self, uow: UnitOfWork) -> Driver:
+        """The driver the calling driver session acts as (403 for any other credential)."""
+        return await driver_service.repo.get_or_404(uow, own_driver_id(uow.principal))
 
 
 mobile_user_service = MobileUserService()

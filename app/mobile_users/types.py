@@ -170,7 +170,7 @@ class MobileUserMutations:
     async def sign_in_mobile_user(self, info: Info, input: SignInMobileUserInput) -> MobileSession:  # type: ignore[valid-type]
         return as_session(await mobile_user_service.sign_in(info.context.uow, to_model(SignIn, input)))
 
-    @mutation(Scope.READ, description="Driver app: register the phone of the signed-in mobile user.")
+    @mutation(Scope.DRIVER, description="Driver app: register the phone of the signed-in mobile user.")
     async def register_device(self, info: Info, input: RegisterDeviceInput) -> Device:  # type: ignore[valid-type]
         return as_device(await device_service.register(info.context.uow, to_model(DeviceRegister, input)))
 

@@ -20,6 +20,7 @@ from app.core.clock import utcnow
 from app.core.db import UnitOfWork
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.pagination import Page
+from app.core.principal import own_driver_id
 from app.core.repository import Repository, branch_and_day_filters, parse_uuid
 from app.core.schemas import ListQuery, to_public
 from app.core.service import ResourceService
@@ -100,13 +101,28 @@ class RouteService(ResourceService[Route]):
         raise NotFound(f"No route with id {record_id}.")
 
     async def list(self, uow: UnitOfWork, query: ListQuery) -> Page[RouteView]:  # type: ignore[override]
-        page = await self.repo.page(uow, query, self.filters(query))
+        return await self._views(uow, await self.repo.page(uow, query, self.filters(query)))
+
+    async def _views(self, uow: UnitOfWork, page: Page[Any]) -> Page[RouteView]:
         stops = await stops_by_route(uow, [r.id for r in page.items])
         views = [RouteView(r, stops[r.id]) for r in page.items]
         return Page(
             items=views, next_cursor=page.next_cursor, has_more=page.has_more, limit=page.limit,
             cursor_at=page.cursor,
         )  # fmt: skip
+
+    # --- the driver app: the signed-in driver's own routes, nobody else's ------------------
+    async def driver_routes(self, uow: UnitOfWork, query: RouteQuery) -> Page[RouteView]:
+        """The calling driver's routes, with the list's day and status filters."""
+        driven = Route.driver_id == own_driver_id(uow.principal)
+        return await self._views(uow, await self.repo.page(uow, query, [*self.filters(query), driven]))
+
+    async def driver_route(self, uow: UnitOfWork, record_id: Any) -> RouteView:
+        """One of the calling driver's routes; another driver's is as missing as an unknown id."""
+        route = await self.repo.get(uow, record_id)
+        if route is None or route.driver_id != own_driver_id(uow.principal):
+            raise NotFound(f"No route with id {record_id}.")
+        return RouteView(route, await dispatch.stops_of(uow, route))
 
     def filters(self, query: ListQuery) -> list[Any]:
         assert isinstance(query, RouteQuery)

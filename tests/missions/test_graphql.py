@@ -162,7 +162,8 @@ class TestDriverApp:
         mission, _ = await _driver_on_route(client, factory, tenant)
         stranger = await factory.mobile_user(tenant)
         start = f'mutation {{ startMission(id: "{mission["id"]}") {{ ... on Mission {{ id }} ...Refusal }} }}'
-        assert _code(await gql(client, stranger["accessToken"], start)) == "insufficient_scope"
+        # Another driver's mission is as missing to a driver as an unknown one.
+        assert _code(await gql(client, stranger["accessToken"], start)) == "not_found"
         assert _code(await gql(client, tenant.write_token, start)) == "insufficient_scope"
         assert _code(await gql(client, tenant.admin_session, start)) == "insufficient_scope"
         other = await factory.tenant()
@@ -172,7 +173,7 @@ class TestDriverApp:
             f'mutation {{ deliverMission(id: "{mission["id"]}") {{ ... on Mission {{ id }} ...Refusal }} }}'
         )
         assert (await get(client, tenant, mission["id"]))["status"] == "scheduled"
-        assert _code(await gql(client, stranger["accessToken"], wrong_move)) == "insufficient_scope"
+        assert _code(await gql(client, stranger["accessToken"], wrong_move)) == "not_found"
 
 
 class TestDriverProof:
@@ -204,5 +205,5 @@ class TestDriverProof:
         mission, _ = await _driver_on_route(client, factory, tenant)
         stranger = await factory.mobile_user(tenant)
         verify = f'mutation {{ verifyMissionProof(id: "{mission["id"]}", code: "{mission["proof"]["code"]}") {{ ... on Mission {{ id }} ...Refusal }} }}'
-        assert _code(await gql(client, stranger["accessToken"], verify)) == "insufficient_scope"
+        assert _code(await gql(client, stranger["accessToken"], verify)) == "not_found"
         assert (await get(client, tenant, mission["id"]))["proof"]["attempts"] == 0

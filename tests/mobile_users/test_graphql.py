@@ -43,14 +43,11 @@ async def test_invite_accept_device_disable_sign_in_refused(
 
     device = await gql(client, token, REGISTER, {"i": {"deviceId": "inst-9", "platform": "IOS"}})
     assert device.json()["data"]["registerDevice"]["platform"] == "IOS"
-    # The driver session reads, but cannot write like a dispatcher.
-    me = await gql(
-        client,
-        token,
-        "query($id: UUID!) { driver(id: $id) { mobileUser { id devices { deviceId } } } }",
-        {"id": driver["id"]},
-    )
-    assert me.json()["data"]["driver"]["mobileUser"] == {"id": user_id, "devices": [{"deviceId": "inst-9"}]}
+    # The driver session reads its own profile, but cannot write like a dispatcher.
+    me = await gql(client, token, "{ myDriverProfile { id mobileUser { id devices { deviceId } } } }")
+    profile = me.json()["data"]["myDriverProfile"]
+    assert profile["id"] == driver["id"]
+    assert profile["mobileUser"] == {"id": user_id, "devices": [{"deviceId": "inst-9"}]}
     write = await gql(client, token, DISABLE, {"id": user_id})
     assert error_of(write)["code"] == "insufficient_scope"
 
