@@ -14,6 +14,7 @@ from app.companies.types import CompanyQueries
 from app.dashboard.types import DashboardQueries
 from app.depots.types import DepotMutations, DepotQueries
 from app.drivers.types import DriverMutations, DriverQueries
+from app.graphql.metrics import OperationMetrics
 from app.graphql.scalars import SCALAR_MAP
 from app.missions.types import MissionHistoryQueries, MissionMutations, MissionQueries
 from app.mobile_users.types import MobileUserMutations, MobileUserQueries
@@ -57,5 +58,6 @@ schema = strawberry.Schema(
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        OperationMetrics,
     ],
 )
