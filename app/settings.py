@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_BYTES = 32  # a key for HMAC-SHA256 and session signing: no shorter than its output
@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     worker_metrics_port: int | None = Field(default=None, ge=0, le=65535)
+
+    @field_validator("metrics_token", "metrics_port", "worker_metrics_port", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker compose passes an unset `${METRICS_TOKEN:-}` on as an empty string.
+        return None if value == "" else value
 
     @property
     def is_production(self) -> bool:

@@ -4,12 +4,16 @@ the Dramatiq queues, read from Redis as they are scraped, served on WORKER_METRI
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterable
+from typing import Any
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import current_millis, dq_name, q_name, xq_name
-from prometheus_client import REGISTRY
+from dramatiq.middleware import Middleware
+from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -18,6 +22,44 @@ from app.core.metrics_http import MetricsListener
 from app.settings import get_settings
 
 log = get_logger("rouptimize.metrics")
+
+MESSAGES = Counter(
+    "rouptimize_worker_messages",
+    "Messages this worker ran, by actor and outcome (ok, error, skipped).",
+    ["actor", "outcome"],
+)
+MESSAGE_DURATION = Histogram(
+    "rouptimize_worker_message_duration_seconds",
+    "Time an actor took over one message.",
+    ["actor"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+)
+
+
+class MessageMetrics(Middleware):
+    """Counts and times the messages each actor runs (actor names are the code's own, bounded)."""
+
+    def __init__(self) -> None:
+        self._started = threading.local()  # a worker thread runs one message at a time
+
+    def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        self._started.at = time.perf_counter()
+
+    def after_process_message(
+        self,
+        broker: dramatiq.Broker,
+        message: Any,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        started = getattr(self._started, "at", None)
+        MESSAGES.labels(message.actor_name, "ok" if exception is None else "error").inc()
+        if started is not None:
+            MESSAGE_DURATION.labels(message.actor_name).observe(time.perf_counter() - started)
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        MESSAGES.labels(message.actor_name, "skipped").inc()
 
 
 class QueueCollector(Collector):
@@ -84,6 +126,7 @@ def serve(broker: dramatiq.Broker) -> MetricsListener | None:
     settings = get_settings()
     if settings.worker_metrics_port is None:
         return None
+    broker.add_middleware(MessageMetrics())
     if isinstance(broker, RedisBroker):
         REGISTRY.register(QueueCollector(broker))
     return MetricsListener(settings.metrics_host, settings.worker_metrics_port).start()

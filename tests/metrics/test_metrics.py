@@ -317,16 +317,24 @@ async def test_worker_serves_queues_and_counts_deliveries(
         tenant = await factory.tenant()
         hook = await endpoint(client, tenant, receiver.url)
         await vehicle(client, factory, tenant)
-        succeeded = "rouptimize_webhook_deliveries_total"
-        for _ in range(150):  # the attempt is counted once the receiver's answer is in
+        succeeded, ran = "rouptimize_webhook_deliveries_total", "rouptimize_worker_messages_total"
+        for _ in range(150):  # counted once the receiver's answer is in and the message is done
             after = (await http.get(url, headers=bearer)).text
-            if value(after, succeeded, outcome="succeeded") > value(first, succeeded, outcome="succeeded"):
+            delivered = value(after, succeeded, outcome="succeeded") > value(
+                first, succeeded, outcome="succeeded"
+            )
+            if delivered and value(after, ran, actor="webhook.deliver") > value(
+                first, ran, actor="webhook.deliver"
+            ):
                 break
             await asyncio.sleep(0.1)
     assert receiver.requests
     assert value(after, succeeded, outcome="succeeded") == value(first, succeeded, outcome="succeeded") + 1
     lag = "rouptimize_webhook_delivery_lag_seconds_count"
     assert value(after, lag) == value(first, lag) + 1
+    assert value(after, ran, actor="webhook.deliver", outcome="ok") > value(
+        first, ran, actor="webhook.deliver"
+    )
     assert "rouptimize_db_pool_connections" in after
     assert_no_tenant_data(after, tenant, receiver.url, hook["id"], "127.0.0.1:")
 
