@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from app.core import db, jobs, processes
 from app.core.envelope import error_response, json_response
 from app.core.errors import MethodNotAllowed, RouteNotFound
+from app.core.metrics_http import HttpMetricsMiddleware, api_listener, metrics_endpoint
 from app.core.middleware import RequestContextMiddleware
 from app.core.ratelimit import RateLimiter
 from app.graphql.endpoint import graphql_endpoint
@@ -72,6 +74,7 @@ def build_app(extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
         limiter = RateLimiter(settings.redis_url) if settings.redis_url else None
         app.state.rate_limiter = limiter
         jobs.configure(settings.redis_url)
+        metrics_listener = api_listener(asyncio.get_running_loop())
         # Everything built so far (modules, schema, app) lives as long as the process. Frozen out
         # of the cyclic collector's sight, it is not rescanned by every full collection, which
         # allocation-heavy requests (a 1,000-mission import) otherwise trigger at ~100 ms apiece.
@@ -80,6 +83,8 @@ def build_app(extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
         try:
             yield
         finally:
+            if metrics_listener is not None:
+                metrics_listener.stop()
             jobs.close()
             processes.shutdown()
             await sending.close()
@@ -92,6 +97,7 @@ def build_app(extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
         WebSocketRoute("/graphql", GraphQLSubscriptions()),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
         *extra_routes,
     ]
     app = Starlette(
@@ -100,4 +106,6 @@ def build_app(extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
         exception_handlers={HTTPException: _http_error},
     )
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: it sees the answer the request context middleware made of an unexpected error.
+    app.add_middleware(HttpMetricsMiddleware)
     return app

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_BYTES = 32  # a key for HMAC-SHA256 and session signing: no shorter than its output
@@ -77,6 +77,21 @@ class Settings(BaseSettings):
     # another day: every rule that reads "now" reads the shifted clock (app/core/clock.py).
     clock_offset_seconds: float = 0.0
 
+    # Prometheus metrics (app/core/metrics.py). A bearer secret every /metrics asks for when set; in
+    # production the public API port serves /metrics only with one.
+    metrics_token: str | None = None
+    # A listener of its own for the API's metrics (off the public port), and the workers' listener;
+    # both on metrics_host. Unset: the API serves /metrics on its own port, a worker serves none.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    worker_metrics_port: int | None = Field(default=None, ge=0, le=65535)
+
+    @field_validator("metrics_token", "metrics_port", "worker_metrics_port", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker compose passes an unset `${METRICS_TOKEN:-}` on as an empty string.
+        return None if value == "" else value
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
@@ -107,6 +122,8 @@ class Settings(BaseSettings):
                 raise ValueError(f"{names} must be at least {MIN_SECRET_BYTES} bytes in production")
             if self.webhook_allow_private_networks:
                 raise ValueError("WEBHOOK_ALLOW_PRIVATE_NETWORKS may not be set in production")
+            if self.metrics_token is not None and len(self.metrics_token.encode()) < MIN_SECRET_BYTES:
+                raise ValueError(f"METRICS_TOKEN must be at least {MIN_SECRET_BYTES} bytes in production")
             if self.clock_offset_seconds:
                 raise ValueError(
                     "CLOCK_OFFSET_SECONDS is for trying a deployment on another day, not production"

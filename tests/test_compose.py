@@ -42,6 +42,18 @@ def test_cli_knows_those_commands() -> None:
         assert _compose()["services"][name]["command"][1] in names
 
 
+def test_metrics_ports_are_exposed_and_never_published() -> None:
+    compose = _compose()
+    environment = compose["x-app"]["environment"]
+    services = compose["services"]
+    for service, setting in (("api", "METRICS_PORT"), ("worker", "WORKER_METRICS_PORT")):
+        port = str(environment[setting])
+        assert port in [str(p) for p in services[service]["expose"]], service
+        assert not any(str(p).split(":")[-1] == port for p in services[service].get("ports", [])), service
+    readme = (ROOT / "README.md").read_text()
+    assert "WORKER_METRICS_PORT" in readme and "METRICS_PORT" in readme
+
+
 def test_readme_opens_with_the_two_commands() -> None:
     readme = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```(?:sh|bash)?\n(.*?)```", readme, re.S)

@@ -44,6 +44,7 @@ from workers import maintenance, optimization, webhooks  # noqa: E402,F401  (act
 
 def run(threads: int = 4, stop_timeout_ms: int = 30_000) -> None:
     """Run a Dramatiq worker and the scheduler in this process until SIGINT/SIGTERM."""
+    from workers import metrics
     from workers.schedule import Scheduler
 
     stopping = threading.Event()
@@ -59,6 +60,7 @@ def run(threads: int = 4, stop_timeout_ms: int = 30_000) -> None:
     # or a job waits at most that long for a worker, at the price of a few Redis calls a second.
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=IDLE_POLL_MS)
     scheduler = Scheduler()
+    listener = metrics.serve(broker)
     worker.start()
     scheduler.start()
     try:
@@ -66,6 +68,8 @@ def run(threads: int = 4, stop_timeout_ms: int = 30_000) -> None:
             pass
     finally:
         scheduler.stop()
+        if listener is not None:
+            listener.stop()
         worker.stop(timeout=stop_timeout_ms)
         broker.close()
         close_broker()

@@ -11,6 +11,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import asyncpg
@@ -122,6 +123,26 @@ async def _json_codecs(connection: Any) -> None:
         await connection.set_type_codec(
             name, schema="pg_catalog", encoder=lambda v: jsonutil.dumps(v).decode(), decoder=jsonutil.loads
         )
+
+
+@dataclass(frozen=True)
+class PoolUsage:
+    pool: str  # the `kind`: app or owner
+    client: str  # sqlalchemy (ORM and writes) or asyncpg (hot reads)
+    in_use: int
+    idle: int
+
+
+def pool_usage() -> list[PoolUsage]:
+    """Connections of this process's pools, checked out and waiting (for metrics; any thread)."""
+    usage = []
+    for kind, eng in list(_engines.items()):
+        pool: Any = eng.pool
+        usage.append(PoolUsage(kind, "sqlalchemy", pool.checkedout(), pool.checkedin()))
+    for kind, raw in list(_raw_pools.items()):
+        size, idle = raw.get_size(), raw.get_idle_size()
+        usage.append(PoolUsage(kind, "asyncpg", size - idle, idle))
+    return usage
 
 
 async def dispose() -> None:

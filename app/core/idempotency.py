@@ -19,7 +19,7 @@ from sqlalchemy import Column, DateTime, LargeBinary, PrimaryKeyConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from app.core import jsonutil
+from app.core import jsonutil, metrics
 from app.core.clock import utcnow
 from app.core.db import UnitOfWork
 from app.core.errors import IdempotencyKeyInUse, IdempotencyKeyReused, ValidationFailed
@@ -94,6 +94,7 @@ async def claim(uow: UnitOfWork, key: str, request_fingerprint: str) -> StoredRe
         return None
     if record.fingerprint != request_fingerprint:
         raise IdempotencyKeyReused()
+    metrics.IDEMPOTENT_REPLAYS.labels(uow.source.value).inc()
     return StoredResponse(record.status_code, dict(record.headers), unseal(record.body))
 
 

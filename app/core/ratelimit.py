@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from app.core import clock
+from app.core import clock, metrics
 from app.core.errors import RateLimited
 from app.core.logging import get_logger
 from app.core.principal import ActorType, Principal
@@ -77,6 +77,7 @@ class RateLimiter:
             # Fails open: without Redis the limit cannot be counted, and refusing every request
             # would turn a Redis outage into an API outage. Logged, so operators see it.
             log.warning("rate_limit_unavailable", bucket_kind=bucket.split(":", 1)[0])
+            metrics.RATE_LIMIT_FAIL_OPEN.inc()
             return Verdict(allowed=True, limit=burst, remaining=burst, reset_seconds=0, retry_after=1)
         refill = math.ceil((burst - int(remaining)) / rate) if rate > 0 else 0
         return Verdict(
@@ -112,5 +113,6 @@ async def limit_rate(limiter: RateLimiter | None, principal: Principal) -> dict[
         return {}
     verdict = await limiter.hit(bucket)
     if not verdict.allowed:
+        metrics.RATE_LIMIT_REFUSALS.labels("api_token").inc()
         raise RateLimited(verdict.retry_after, verdict.headers())
     return verdict.headers()

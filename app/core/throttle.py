@@ -11,6 +11,7 @@ import hashlib
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from app.core import metrics
 from app.core.errors import RateLimited
 from app.core.ratelimit import RateLimiter
 from app.settings import get_settings
@@ -40,6 +41,7 @@ async def guard(kind: str, account: str) -> None:
         (
             f"{kind}:account:{_digest(account.lower())}",
             (ACCOUNT_RATE, settings.credential_attempts_per_account),
+            f"{kind}_account",
         )
     ]
     if current.address:
@@ -47,11 +49,13 @@ async def guard(kind: str, account: str) -> None:
             (
                 f"credentials:address:{current.address}",
                 (ADDRESS_RATE, settings.credential_attempts_per_address),
+                "credentials_address",
             )
         )
-    for bucket, (rate, burst) in buckets:
+    for bucket, (rate, burst), limit in buckets:
         verdict = await current.limiter.hit(bucket, rate, burst)
         if not verdict.allowed:
+            metrics.RATE_LIMIT_REFUSALS.labels(limit).inc()  # `kind` is the code's own word, bounded
             raise RateLimited(verdict.retry_after, {"Retry-After": str(verdict.retry_after)})
 
 

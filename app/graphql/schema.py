@@ -20,6 +20,7 @@ from app.graphql.execution import (
     limit_rules,
     read_attributes_directly,
 )
+from app.graphql.metrics import OperationMetrics
 from app.graphql.nodes import NodeQueries
 from app.graphql.scalars import SCALAR_MAP
 from app.missions.types import MissionHistoryQueries, MissionMutations, MissionQueries
@@ -68,6 +69,7 @@ schema = strawberry.Schema(
         SmallDocumentValidationCache,
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        OperationMetrics,
     ],
 )
 read_attributes_directly(schema._schema)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from app.assignments.models import VehicleDriverAssignment
 from app.branches.models import Branch
-from app.core import processes
+from app.core import metrics, processes
 from app.core.db import UnitOfWork
 from app.core.errors import Conflict, ValidationFailed
 from app.core.repository import Repository
@@ -140,8 +140,12 @@ async def solve(setting: Setting) -> tuple[vrp.Solution, MatrixProvider]:
     provider = default_provider()
     problem = replace(problem_of(setting, provider), time_limit_seconds=solve_seconds(setting))
     # The solver holds a CPU for its whole time limit: in a process of its own, so this one keeps
-    # serving (a thread would still hold this interpreter's lock).
-    return await processes.run(vrp.solve, problem, setting.engine), provider
+    # serving (a thread would still hold this interpreter's lock). Measured here, in the process
+    # that serves the metrics.
+    with metrics.solver_run(setting.engine) as run:
+        solution = await processes.run(vrp.solve, problem, setting.engine)
+        run.unassigned = len(solution.dropped)
+    return solution, provider
 
 
 def solve_seconds(setting: Setting) -> float:

@@ -22,7 +22,7 @@ from functools import partial
 
 from sqlalchemy import func, select, update
 
-from app.core import jobs
+from app.core import jobs, metrics
 from app.core.clock import utcnow
 from app.core.db import UnitOfWork, unit_of_work
 from app.core.logging import get_logger
@@ -131,6 +131,7 @@ class Claimed:
     url: str
     body: bytes
     headers: dict[str, str]
+    waited_seconds: float  # since the attempt was due (a first attempt: since its event's commit)
 
 
 # One statement takes the due attempts of a batch: locks them (skipping those another worker
@@ -139,7 +140,7 @@ class Claimed:
 _CLAIM = """
 WITH due AS (
     SELECT d.id, e.id AS endpoint_id, e.url, e.secrets, e.status = 'enabled' AS enabled,
-           ev.payload::text AS payload
+           ev.payload::text AS payload, ev.created_at AS event_created_at
     FROM webhook_delivery d
     LEFT JOIN webhook_endpoint e ON e.id = d.endpoint_id
     LEFT JOIN webhook_event ev ON ev.id = d.event_id
@@ -157,7 +158,8 @@ UPDATE webhook_delivery d SET
                  ELSE d.error END,
     updated_at = $3
 FROM due WHERE d.id = due.id
-RETURNING d.id, d.event_id, d.event_type, d.status, due.endpoint_id, due.url, due.secrets, due.payload
+RETURNING d.id, d.event_id, d.event_type, d.status, due.endpoint_id, due.url, due.secrets, due.payload,
+    CASE WHEN d.attempt = 1 AND d.trigger = 'event' THEN due.event_created_at ELSE d.due_at END AS due_since
 """
 
 
@@ -185,7 +187,8 @@ async def claim(uow: UnitOfWork, delivery_ids: list[uuid.UUID]) -> list[Claimed]
             )
         body = row["payload"].encode()
         headers = signing.delivery_headers(row["event_id"], row["event_type"], body, secrets_of[endpoint_id])
-        claimed.append(Claimed(row["id"], row["url"], body, headers))
+        waited = (now - row["due_since"]).total_seconds()
+        claimed.append(Claimed(row["id"], row["url"], body, headers, waited))
     return claimed
 
 
@@ -326,6 +329,8 @@ async def deliver(company_id: uuid.UUID, delivery_ids: list[uuid.UUID]) -> int:
                 return sending.Answer(None, 0, None, "The attempt failed inside Rouptimize.", None)
 
     answers = await asyncio.gather(*(send(attempt) for attempt in claimed))
+    for attempt, answer in zip(claimed, answers, strict=True):
+        metrics.record_delivery(answer.status_code, attempt.waited_seconds)
     async with unit_of_work(principal) as uow:
         await record_many(uow, [(a.delivery_id, answer) for a, answer in zip(claimed, answers, strict=True)])
     return len(claimed)
