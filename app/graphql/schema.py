@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import specified_rules
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -14,6 +15,7 @@ from app.companies.types import CompanyQueries
 from app.dashboard.types import DashboardQueries
 from app.depots.types import DepotMutations, DepotQueries
 from app.drivers.types import DriverMutations, DriverQueries
+from app.graphql.documents import CachedDocuments
 from app.graphql.scalars import SCALAR_MAP
 from app.missions.types import MissionHistoryQueries, MissionMutations, MissionQueries
 from app.mobile_users.types import MobileUserMutations, MobileUserQueries
@@ -44,6 +46,14 @@ MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 4000
 
+# Built once: the validation cache keys on the rules, and a limiter extension makes new rule
+# classes each time it is made.
+VALIDATION_RULES = (
+    *specified_rules,
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+)
+
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
 Subscription = merge_types("Subscription", SUBSCRIPTIONS)
@@ -54,8 +64,8 @@ schema = strawberry.Schema(
     subscription=Subscription,
     config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     extensions=[
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: CachedDocuments(MAX_TOKENS, VALIDATION_RULES),
+        # For the documents the cache does not take (too big, or failing to parse).
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
     ],
 )
