@@ -7,7 +7,9 @@ The model counts the objects an operation may return:
 - scalars, enums and meta fields (`__typename`, introspection) cost 0;
 - a field taking `first` (or `last`) multiplies its selection's cost by that page size: the value
   given, its variable's value, or the field's default (50); at most 500, the largest page any field
-  serves. A connection's `items`/`edges`/`nodes` are thus counted once per row of the page;
+  serves. A connection's `items`/`edges`/`nodes` are thus counted once per row of the page, and so
+  are the objects of a paged field returning a list directly (`creditLedger(first: 10) { id }`
+  costs 1 + 10 x 1). Lists without a page argument are counted once;
 - fragments and inline fragments count as if written in place (every type condition of an abstract
   field is counted, so the figure is an upper bound).
 
@@ -36,7 +38,9 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
     get_named_type,
+    get_nullable_type,
     get_operation_ast,
+    is_list_type,
     value_from_ast_untyped,
 )
 
@@ -101,10 +105,15 @@ def _field_cost(walk: _Walk, parent: GraphQLNamedType, field: FieldNode) -> int:
     if definition is None or field.selection_set is None:
         return 0  # a scalar, an enum, or a meta field
     children = _selection_cost(walk, get_named_type(definition.type), field.selection_set)
-    return 1 + _page_size(walk, field, definition.args) * children
+    size = _page_size(walk, field, definition.args)
+    if size is None:
+        return 1 + children
+    # A paged list of objects: each of them counts, as a connection's rows do.
+    rows = 1 if is_list_type(get_nullable_type(definition.type)) else 0
+    return 1 + size * (rows + children)
 
 
-def _page_size(walk: _Walk, field: FieldNode, arguments: dict[str, Any]) -> int:
+def _page_size(walk: _Walk, field: FieldNode, arguments: dict[str, Any]) -> int | None:
     for name in PAGE_ARGUMENTS:
         if name not in arguments:
             continue
@@ -118,7 +127,7 @@ def _page_size(walk: _Walk, field: FieldNode, arguments: dict[str, Any]) -> int:
         if not isinstance(size, int) or isinstance(size, bool):
             size = DEFAULT_PAGE  # absent or ill-typed; execution refuses the latter itself
         return max(0, min(size, MAX_PAGE))
-    return 1
+    return None
 
 
 @dataclass
