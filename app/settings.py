@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     credential_attempts_per_account: int = Field(default=10, ge=1)  # at once, then one per 12 s
     credential_attempts_per_address: int = Field(default=30, ge=1)  # at once, then one per 2 s
     max_body_bytes: int = 5 * 1024 * 1024
+    # GraphQL cost (app/graphql/cost.py): an operation costing more than `graphql_max_cost` is
+    # refused before it runs; the rest draw on a per-caller budget of `graphql_cost_budget` points,
+    # restored at `graphql_cost_restore_per_second`.
+    graphql_max_cost: int = Field(default=10_000, ge=1)
+    graphql_cost_budget: int = Field(default=50_000, ge=1)
+    graphql_cost_restore_per_second: float = Field(default=5_000.0, gt=0)
+    # Automatic persisted queries (app/graphql/persisted.py): documents kept in Redis, each for this
+    # long after its last use, at most this many (the least recently used go first).
+    graphql_persisted_ttl_seconds: int = Field(default=30 * 86_400, ge=60)
+    graphql_persisted_max_documents: int = Field(default=5_000, ge=1)
     db_pool_size: int = 10
     idempotency_ttl_hours: int = 24
     log_level: str = "INFO"
@@ -134,6 +144,13 @@ class Settings(BaseSettings):
     def webhook_retry_delays(self) -> list[float]:
         """`webhook_retry_schedule_seconds` as numbers: the delay before attempt 1, 2, ..."""
         return [float(part) for part in self.webhook_retry_schedule_seconds.split(",") if part.strip()]
+
+    @model_validator(mode="after")
+    def _cost_budget_holds_one_operation(self) -> Settings:
+        # Otherwise an operation under the per-request limit could never be afforded.
+        if self.graphql_cost_budget < self.graphql_max_cost:
+            raise ValueError("GRAPHQL_COST_BUDGET must be at least GRAPHQL_MAX_COST")
+        return self
 
     @model_validator(mode="after")
     def _schedule_is_numbers(self) -> Settings:

@@ -17,22 +17,24 @@ from app.settings import get_settings
 log = get_logger("rouptimize.ratelimit")
 REDIS_TIMEOUT = 0.5  # seconds
 
-# KEYS[1] bucket; ARGV: rate/s, burst, now (s, float). Returns {allowed, remaining, retry_after_ms}.
+# KEYS[1] bucket; ARGV: rate/s, burst, now (s, float), tokens to take. Returns {allowed, remaining,
+# retry_after_ms}.
 _SCRIPT = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
+local amount = tonumber(ARGV[4])
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(state[1]) or burst
 local at = tonumber(state[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
 local allowed = 0
 local retry_ms = 0
-if tokens >= 1 then
-  tokens = tokens - 1
+if tokens >= amount then
+  tokens = tokens - amount
   allowed = 1
 else
-  retry_ms = math.ceil((1 - tokens) / rate * 1000)
+  retry_ms = math.ceil((amount - tokens) / rate * 1000)
 end
 redis.call('HSET', KEYS[1], 'tokens', tokens, 'at', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
@@ -64,14 +66,17 @@ class RateLimiter:
         )
         self.script = self.redis.register_script(_SCRIPT)
 
-    async def hit(self, bucket: str, rate: float | None = None, burst: int | None = None) -> Verdict:
-        """Take one token from `bucket` (the API-token limits unless `rate`/`burst` are given)."""
+    async def hit(
+        self, bucket: str, rate: float | None = None, burst: int | None = None, amount: int = 1
+    ) -> Verdict:
+        """Take `amount` tokens (one request's worth unless given) from `bucket` (the API-token limits
+        unless `rate`/`burst` are given). Taking none reads the bucket's level."""
         settings = get_settings()
         rate = settings.rate_limit_per_second if rate is None else rate
         burst = settings.rate_limit_burst if burst is None else burst
         try:
             allowed, remaining, retry_ms = await self.script(
-                keys=[f"ratelimit:{bucket}"], args=[rate, burst, clock.timestamp()]
+                keys=[f"ratelimit:{bucket}"], args=[rate, burst, clock.timestamp(), amount]
             )
         except (RedisError, OSError, TimeoutError):
             # Fails open: without Redis the limit cannot be counted, and refusing every request

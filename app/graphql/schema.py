@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter
+from graphql import specified_rules
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
@@ -14,12 +15,8 @@ from app.companies.types import CompanyQueries
 from app.dashboard.types import DashboardQueries
 from app.depots.types import DepotMutations, DepotQueries
 from app.drivers.types import DriverMutations, DriverQueries
-from app.graphql.execution import (
-    SmallDocumentParserCache,
-    SmallDocumentValidationCache,
-    limit_rules,
-    read_attributes_directly,
-)
+from app.graphql.documents import CachedDocuments
+from app.graphql.execution import read_attributes_directly
 from app.graphql.metrics import OperationMetrics
 from app.graphql.nodes import NodeQueries
 from app.graphql.scalars import SCALAR_MAP
@@ -52,7 +49,14 @@ SUBSCRIPTIONS: tuple[type, ...] = (OptimizationJobSubscriptions,)
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 4000
-LIMIT_RULES = limit_rules(MAX_DEPTH, MAX_ALIASES)
+
+# Built once: the validation cache keys on the rules, and a limiter extension makes new rule
+# classes each time it is made.
+VALIDATION_RULES = (
+    *specified_rules,
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
@@ -64,10 +68,8 @@ schema = strawberry.Schema(
     subscription=Subscription,
     config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     extensions=[
-        # A panel sends the same few documents over and over: parse and validate each once.
-        SmallDocumentParserCache,
-        SmallDocumentValidationCache,
-        lambda: AddValidationRules(LIMIT_RULES),
+        lambda: CachedDocuments(MAX_TOKENS, VALIDATION_RULES),
+        # For the documents the cache does not take (too big, or failing to parse).
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         OperationMetrics,
     ],
