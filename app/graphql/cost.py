@@ -7,14 +7,14 @@ The model counts the objects an operation may return:
 - scalars, enums and meta fields (`__typename`, introspection) cost 0;
 - a field taking `first` (or `last`) multiplies its selection's cost by that page size: the value
   given, its variable's value, or the field's default (50); at most 500, the largest page any field
-  serves. A connection's `items`/`edges`/`nodes` are thus counted once per row of the page, and so
-  are the objects of a paged field returning a list directly (`creditLedger(first: 10) { id }`
-  costs 1 + 10 x 1). Lists without a page argument are counted once;
+  serves. A connection's `edges` and `nodes` are thus counted once per row of the page (its
+  `pageInfo` once), and so are the objects of a paged field returning a list directly
+  (`creditLedger(first: 10) { id }` costs 1 + 10 x 1). Lists without a page argument count once;
 - fragments and inline fragments count as if written in place (every type condition of an abstract
   field is counted, so the figure is an upper bound).
 
-`{ branches(first: 100) { items { id name } } }` costs 1 + 100 x 1 = 101; with each branch's depot
-(`items { depot { name } }`) 1 + 100 x 2 = 201.
+`{ branches(first: 100) { nodes { id name } } }` costs 1 + 100 x 1 = 101; with each branch's depot
+(`nodes { depot { name } }`) 1 + 100 x 2 = 201; adding `pageInfo { endCursor }` makes it 202.
 
 An operation costing more than `GRAPHQL_MAX_COST` is refused before it runs. The others are drawn
 from the caller's budget (its rate-limit bucket's owner: API token, user or driver), a token bucket
@@ -52,6 +52,7 @@ from app.settings import get_settings
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
 PAGE_ARGUMENTS = ("first", "last")
+PAGE_WIDE_FIELDS = ("pageInfo", "totalCount")
 
 
 @dataclass(frozen=True)
@@ -104,13 +105,21 @@ def _field_cost(walk: _Walk, parent: GraphQLNamedType, field: FieldNode) -> int:
     definition = getattr(parent, "fields", {}).get(field.name.value)
     if definition is None or field.selection_set is None:
         return 0  # a scalar, an enum, or a meta field
-    children = _selection_cost(walk, get_named_type(definition.type), field.selection_set)
+    target = get_named_type(definition.type)
     size = _page_size(walk, field, definition.args)
     if size is None:
-        return 1 + children
-    # A paged list of objects: each of them counts, as a connection's rows do.
-    rows = 1 if is_list_type(get_nullable_type(definition.type)) else 0
-    return 1 + size * (rows + children)
+        return 1 + _selection_cost(walk, target, field.selection_set)
+    if is_list_type(get_nullable_type(definition.type)):
+        # A paged list of objects: each of them counts, as a connection's rows do.
+        return 1 + size * (1 + _selection_cost(walk, target, field.selection_set))
+    # A connection: its rows (`edges`, `nodes`) count once per row, its page-wide fields once.
+    once = SelectionSetNode(selections=tuple(s for s in field.selection_set.selections if _page_wide(s)))
+    rows = SelectionSetNode(selections=tuple(s for s in field.selection_set.selections if not _page_wide(s)))
+    return 1 + _selection_cost(walk, target, once) + size * _selection_cost(walk, target, rows)
+
+
+def _page_wide(selection: Any) -> bool:
+    return isinstance(selection, FieldNode) and selection.name.value in PAGE_WIDE_FIELDS
 
 
 def _page_size(walk: _Walk, field: FieldNode, arguments: dict[str, Any]) -> int | None:

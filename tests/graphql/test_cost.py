@@ -15,12 +15,13 @@ from tests.graphql.client import gql
 
 # Per depot: the fragment's branch (1) and the inline fragment's branch (1), under `items` (1).
 DEPOTS = """
-query Depots($n: Int!) { depots(first: $n) { items { ...Place ... on Depot { branch { id } } } hasMore } }
+query Depots($n: Int!) { depots(first: $n) { nodes { ...Place
+  ... on Depot { branch { id } } } pageInfo { hasNextPage } } }
 fragment Place on Depot { id name branch { name } }
 """
 TWO_BRANCHES = """mutation {
-  a: createBranch(input: {name: "one"}) { id }
-  b: createBranch(input: {name: "two"}) { id }
+  a: createBranch(input: {name: "one"}) { ... on Branch { id } ...Refusal }
+  b: createBranch(input: {name: "two"}) { ... on Branch { id } ...Refusal }
 }"""
 
 
@@ -34,7 +35,7 @@ async def test_every_answer_reports_its_cost_and_the_budget(
 ) -> None:
     tenant = await factory.tenant()
     settings = get_settings()
-    listed = await gql(client, tenant.read_token, "{ branches(first: 10) { items { id name } } }")
+    listed = await gql(client, tenant.read_token, "{ branches(first: 10) { nodes { id name } } }")
     assert cost_of(listed) == {
         "requestedQueryCost": 11,
         "maximumAvailable": settings.graphql_max_cost,
@@ -63,11 +64,11 @@ async def test_cost_counts_fragments_and_variables(client: httpx.AsyncClient, fa
     tenant = await factory.tenant()
     seven = await gql(client, tenant.read_token, DEPOTS, {"n": 7})
     assert "errors" not in seven.json()
-    assert cost_of(seven)["requestedQueryCost"] == 1 + 7 * 3
+    assert cost_of(seven)["requestedQueryCost"] == 1 + 7 * 3 + 1  # pageInfo: once per page
     defaulted = DEPOTS.replace("$n: Int!", "$n: Int! = 4")
-    assert cost_of(await gql(client, tenant.read_token, defaulted))["requestedQueryCost"] == 1 + 4 * 3
+    assert cost_of(await gql(client, tenant.read_token, defaulted))["requestedQueryCost"] == 1 + 4 * 3 + 1
     # No `first`: the field's own default page (50).
-    unpaged = "{ depots { items { branch { id } } } }"
+    unpaged = "{ depots { nodes { branch { id } } } }"
     assert cost_of(await gql(client, tenant.read_token, unpaged))["requestedQueryCost"] == 1 + 50 * 2
     # A paged field returning its list directly counts each object, as a connection's items do.
     ledger = await gql(client, tenant.admin_session, "{ creditLedger(first: 10) { id } }")
@@ -105,7 +106,7 @@ async def test_a_spent_budget_is_throttled(
     tenant = await factory.tenant()
     monkeypatch.setattr(get_settings(), "graphql_cost_budget", 30)
     monkeypatch.setattr(get_settings(), "graphql_cost_restore_per_second", 0.01)
-    query = "{ branches(first: 20) { items { id } } }"
+    query = "{ branches(first: 20) { nodes { id } } }"
     first = await gql(client, tenant.read_token, query)
     assert cost_of(first)["throttleStatus"]["currentlyAvailable"] == 9
     throttled = await gql(client, tenant.read_token, query)

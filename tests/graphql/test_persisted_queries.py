@@ -21,7 +21,7 @@ from tests.fixtures.factories import Factory
 
 def document() -> str:
     """A document no other test registers (the store is shared by the session)."""
-    return f"{{ a{uuid.uuid4().hex}: branches(first: 5) {{ hasMore }} }}"
+    return f"{{ a{uuid.uuid4().hex}: branches(first: 5) {{ pageInfo {{ hasNextPage }} }} }}"
 
 
 def sha256(query: str) -> str:
@@ -54,7 +54,7 @@ async def test_a_miss_then_registering_then_a_hit(client: httpx.AsyncClient, fac
     assert is_not_found(missed)
     assert missed.headers["cache-control"] == "private, no-cache, must-revalidate"
     registered = await post(client, tenant.read_token, {"query": query, "extensions": persisted(query)})
-    assert list(registered.json()["data"].values()) == [{"hasMore": False}]
+    assert list(registered.json()["data"].values()) == [{"pageInfo": {"hasNextPage": False}}]
     hit = await post(client, tenant.read_token, {"extensions": persisted(query)})
     assert hit.status_code == 200 and hit.json()["data"] == registered.json()["data"]
     # Documents are stored by hash, not by company: another company's caller finds it too.
@@ -99,7 +99,10 @@ async def test_get_requests_carry_only_the_hash(client: httpx.AsyncClient, facto
     assert hit.status_code == 200 and hit.json()["data"] == registered.json()["data"]
 
     # Mutations stay POST-only, and are not registered by a GET.
-    mutation = f'mutation {{ m{uuid.uuid4().hex}: createBranch(input: {{name: "x"}}) {{ id }} }}'
+    mutation = (
+        f'mutation {{ m{uuid.uuid4().hex}: createBranch(input: {{name: "x"}}) {{'
+        f" ... on Branch {{ id }} ...Refusal }} }}"
+    )
     write = {"Authorization": f"Bearer {tenant.write_token}"}
     sent = await client.get(
         "/graphql", params={"query": mutation, "extensions": json.dumps(persisted(mutation))}, headers=write
@@ -151,9 +154,9 @@ async def test_the_store_is_bounded_in_redis(
         assert (await post(client, tenant.read_token, {"extensions": persisted(kept)})).json()["data"]
 
     # Documents too big to be worth keeping run, and are not kept.
-    big = "{ branches { hasMore } }" + "#" * (40 * 1024) + "\n"
+    big = "{ branches { pageInfo { hasNextPage } } }" + "#" * (40 * 1024) + "\n"
     ran = await post(client, tenant.read_token, {"query": big, "extensions": persisted(big)})
-    assert ran.json()["data"] == {"branches": {"hasMore": False}}
+    assert ran.json()["data"] == {"branches": {"pageInfo": {"hasNextPage": False}}}
     assert not await redis.exists(DOCUMENT_KEY + sha256(big))
 
 
@@ -173,4 +176,6 @@ async def test_without_redis_lookups_miss_and_documents_still_run(
     query = document()
     assert is_not_found(await post(client, tenant.read_token, {"extensions": persisted(query)}))
     ran = await post(client, tenant.read_token, {"query": query, "extensions": persisted(query)})
-    assert ran.status_code == 200 and list(ran.json()["data"].values()) == [{"hasMore": False}]
+    assert ran.status_code == 200 and list(ran.json()["data"].values()) == [
+        {"pageInfo": {"hasNextPage": False}}
+    ]

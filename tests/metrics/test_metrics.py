@@ -169,7 +169,8 @@ async def test_idempotent_replays(client: httpx.AsyncClient, factory: Factory) -
     again = await client.post("/api/v1/branches", json=body, headers=headers)
     assert first.status_code == again.status_code == 201
     assert again.headers["idempotent-replayed"] == "true"
-    mutation = {"query": "mutation Make($i: CreateBranchInput!) { createBranch(input: $i) { id } }",
+    mutation = {"query": "mutation Make($i: CreateBranchInput!) { createBranch(input: $i) {"
+        " ... on Branch { id } } }",
                 "variables": {"i": {"name": "Replayed too"}}}  # fmt: skip
     graphql_headers = tenant.headers("admin", **{"Idempotency-Key": f"key-{uuid.uuid4().hex}"})
     made = await client.post("/graphql", json=mutation, headers=graphql_headers)
