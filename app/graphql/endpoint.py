@@ -3,10 +3,8 @@ contract's codes. Mutations honour Idempotency-Key exactly like REST writes."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import strawberry
 from graphql import (
     FieldNode,
     GraphQLError,
@@ -16,7 +14,7 @@ from graphql import (
     parse,
 )
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
 from app.core import gateway, jsonutil
 from app.core.bodies import read_capped, refuse_nul
@@ -25,13 +23,13 @@ from app.core.envelope import error_response, json_response
 from app.core.errors import DomainError, InvalidJson, UnsupportedMediaType, ValidationFailed
 from app.core.logging import get_logger
 from app.core.principal import ANONYMOUS, Principal, Source
+from app.graphql import graphiql
 from app.graphql.context import Context
 from app.graphql.schema import MAX_TOKENS, schema
 from app.mobile_users.types import PUBLIC_MUTATIONS
 
 log = get_logger("rouptimize.graphql")
 MAX_BODY_BYTES = 1024 * 1024  # a panel's or analyst's document with its variables; imports use REST
-_GRAPHIQL = (Path(strawberry.__file__).parent / "static" / "graphiql.html").read_text()
 
 
 def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
@@ -122,9 +120,7 @@ async def graphql_endpoint(request: Request) -> Response:
         and "text/html" in request.headers.get("accept", "")
         and "query" not in request.query_params
     ):
-        return HTMLResponse(
-            _GRAPHIQL.replace("{{ SUBSCRIPTION_ENABLED }}", "true").replace("{{ REPLACE_VARIABLES }}", "")
-        )
+        return graphiql.page_response(request)
     try:
         payload, raw = await _read_operation(request)
         operation = _operation(payload["query"], payload.get("operationName"))
