@@ -21,6 +21,7 @@ from app.core.errors import MethodNotAllowed, RouteNotFound
 from app.core.metrics_http import HttpMetricsMiddleware, api_listener, metrics_endpoint
 from app.core.middleware import RequestContextMiddleware
 from app.core.ratelimit import RateLimiter
+from app.graphql import graphiql
 from app.graphql.endpoint import graphql_endpoint
 from app.graphql.subscriptions import GraphQLSubscriptions
 from app.settings import get_settings
@@ -95,6 +96,7 @@ def build_app(extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
     routes: list[Any] = [
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", GraphQLSubscriptions()),
+        *graphiql.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),

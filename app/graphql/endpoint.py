@@ -5,10 +5,8 @@ cost (app/graphql/cost.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import strawberry
 from graphql import (
     FieldNode,
     GraphQLError,
@@ -17,7 +15,7 @@ from graphql import (
     get_operation_ast,
 )
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
 from app.core import gateway, jsonutil
 from app.core.bodies import read_capped, refuse_nul
@@ -26,14 +24,13 @@ from app.core.envelope import error_response, json_response
 from app.core.errors import DomainError, InvalidJson, UnsupportedMediaType, ValidationFailed
 from app.core.logging import get_logger
 from app.core.principal import ANONYMOUS, Principal, Source
-from app.graphql import cost, documents, persisted
+from app.graphql import cost, documents, graphiql, persisted
 from app.graphql.context import Context
 from app.graphql.schema import MAX_TOKENS, VALIDATION_RULES, schema
 from app.mobile_users.types import PUBLIC_MUTATIONS
 
 log = get_logger("rouptimize.graphql")
 MAX_BODY_BYTES = 1024 * 1024  # a panel's or analyst's document with its variables; imports use REST
-_GRAPHIQL = (Path(strawberry.__file__).parent / "static" / "graphiql.html").read_text()
 
 
 def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
@@ -139,10 +136,9 @@ async def graphql_endpoint(request: Request) -> Response:
         request.method == "GET"
         and "text/html" in request.headers.get("accept", "")
         and "query" not in request.query_params
+        and "extensions" not in request.query_params
     ):
-        return HTMLResponse(
-            _GRAPHIQL.replace("{{ SUBSCRIPTION_ENABLED }}", "true").replace("{{ REPLACE_VARIABLES }}", "")
-        )
+        return graphiql.page_response(request)
     try:
         payload, raw = await _read_operation(request)
         hashed = persisted.requested(payload)
