@@ -15,7 +15,7 @@ from app.core.db import unit_of_work
 from app.core.errors import DomainError
 from app.core.logging import get_logger
 from app.core.principal import ANONYMOUS, Scope, Source
-from app.graphql.context import Info
+from app.graphql.context import Info, SubscriptionInfo
 from app.graphql.inputs import graphql_enum, to_model
 from app.graphql.mutations import mutation, query
 from app.graphql.permissions import permission
@@ -123,7 +123,9 @@ class OptimizationJobSubscriptions:
         "progress, ending with its final state.",
         extensions=permission(Scope.READ),
     )
-    async def optimization_job(self, info: Info, id: uuid.UUID) -> AsyncGenerator[OptimizationJob, None]:
+    async def optimization_job(
+        self, info: SubscriptionInfo, id: uuid.UUID
+    ) -> AsyncGenerator[OptimizationJob, None]:
         seen: tuple[Any, ...] | None = None
         while True:
             # A short transaction per look: a subscription may last minutes and must hold nothing.

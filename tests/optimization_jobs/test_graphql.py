@@ -4,6 +4,7 @@ the real server) that pushes each progress step and ends with the final state.""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import httpx
@@ -152,3 +153,20 @@ async def test_the_socket_serves_subscriptions_only_and_rechecks_the_credential(
         while refused["type"] == "ping" or refused.get("id") == "1":
             refused = json.loads(await ws.recv())
         assert refused["payload"]["errors"][0]["extensions"]["code"] == "unauthorized"
+
+
+async def test_a_subscription_sent_over_http_is_refused_as_a_client_error(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.tenant()
+    variables = {"id": str(uuid.uuid4())}
+    posted = await gql(client, tenant.read_token, WATCH, variables)
+    got = await client.get(
+        "/graphql",
+        params={"query": WATCH, "variables": json.dumps(variables)},
+        headers=tenant.headers("read"),
+    )
+    for response in (posted, got):
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "validation_error" and "WebSocket" in json.dumps(error)
