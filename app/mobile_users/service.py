@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from app.core import throttle
 from app.core.clock import utcnow
@@ -127,7 +128,7 @@ class MobileUserService(ResourceService[MobileUser]):
         principal = uow.principal
         if principal.actor_type != ActorType.DRIVER or principal.actor_id is None:
             raise InsufficientScope("Only the driver app, signed in as a mobile user, may do this.")
-        user = await uow.scalar(self.repo.base(uow).where(MobileUser.driver_id == principal.actor_id))
+        user = await uow.scalar(self.repo.base(uow).where(col(MobileUser.driver_id) == principal.actor_id))
         if user is None:
             raise Unauthorized("The session's mobile user no longer exists.")
         return user  # type: ignore[no-any-return]

@@ -104,8 +104,8 @@ class OptimizationJobMutations:
     async def auto_optimize_routes(
         self,
         info: Info,
-        input: PlanRoutesInput,
-        respond_async: bool = False,  # type: ignore[valid-type]
+        input: PlanRoutesInput,  # type: ignore[valid-type]
+        respond_async: bool = False,
     ) -> OptimizationJob:
         data = to_model(PlanRoutes, input)
         return as_job(await jobs.start(info.context.uow, data, in_background=respond_async))
