@@ -3,7 +3,7 @@
 VENV  := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint
+.PHONY: run test lint typecheck
 
 run: $(STAMP)
 	$(VENV)/bin/rouptimize serve
@@ -13,6 +13,9 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)

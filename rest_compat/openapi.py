@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from starlette.requests import Request
@@ -52,13 +52,13 @@ class _Components:
     def __init__(self) -> None:
         self.schemas: dict[str, Any] = {}
 
-    def ref(self, model: type[BaseModel], mode: str) -> dict[str, str]:
+    def ref(self, model: type[BaseModel], mode: Literal["validation", "serialization"]) -> dict[str, str]:
         name = model.__name__
         if name not in self.schemas:
             schema = model.model_json_schema(
                 by_alias=True,
                 mode=mode,
-                ref_template="#/components/schemas/{model}",  # type: ignore[arg-type]
+                ref_template="#/components/schemas/{model}",
             )
             for def_name, definition in schema.pop("$defs", {}).items():
                 self.schemas.setdefault(def_name, definition)

@@ -32,7 +32,7 @@ class Endpoint:
     method: str
     path: str  # relative to the surface's prefix, e.g. "/branches/{id}"
     scope: Scope
-    call: Callable[[UnitOfWork, Call], Awaitable[Any]]
+    call: Callable[[UnitOfWork, Call], Awaitable[Any] | Any]  # or the answer itself (a raw Response)
     summary: str
     tag: str
     description: str = ""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from app.api_tokens.models import ApiToken
 from app.api_tokens.schemas import ApiTokenCreate
@@ -59,7 +60,7 @@ class ApiTokenService:
 
     async def me(self, uow: UnitOfWork) -> dict[str, Any]:
         """The calling token and its company, as `GET /api/v1/me` shows them."""
-        token = await uow.scalar(select(ApiToken).where(ApiToken.id == uow.principal.token_id))
+        token = await uow.scalar(select(ApiToken).where(col(ApiToken.id) == uow.principal.token_id))
         company = await company_service.current(uow)
         if token is None:
             raise NotFound("No such API token.")

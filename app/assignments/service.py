@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from app.assignments.models import DRIVER_OVERLAP, VEHICLE_OVERLAP, VehicleDriverAssignment
 from app.assignments.schemas import AssignmentOut, AssignmentQuery
@@ -32,7 +33,7 @@ _SIDES = {"vehicle_id": ("vehicleId", "vehicle"), "driver_id": ("driverId", "dri
 
 def _overlaps(starts_at: dt.datetime, ends_at: dt.datetime | None) -> list[Any]:
     # Half-open [starts_at, ends_at): touching intervals do not overlap; null ends are open.
-    clauses: list[Any] = [or_(Assignment.ends_at.is_(None), Assignment.ends_at > starts_at)]
+    clauses: list[Any] = [or_(col(Assignment.ends_at).is_(None), col(Assignment.ends_at) > starts_at)]
     if ends_at is not None:
         clauses.append(Assignment.starts_at < ends_at)
     return clauses
@@ -55,7 +56,7 @@ class AssignmentService(ResourceService[VehicleDriverAssignment]):
             at = query.active_at if query.active_at.tzinfo else query.active_at.replace(tzinfo=dt.UTC)
             clauses += [
                 Assignment.starts_at <= at,
-                or_(Assignment.ends_at.is_(None), Assignment.ends_at > at),
+                or_(col(Assignment.ends_at).is_(None), col(Assignment.ends_at) > at),
             ]
         return clauses
 
@@ -98,8 +99,8 @@ class AssignmentService(ResourceService[VehicleDriverAssignment]):
             getattr(Assignment, field) == values[field], *_overlaps(values["starts_at"], values["ends_at"])
         )
         if own_id is not None:
-            statement = statement.where(Assignment.id != own_id)
-        return await uow.scalar(statement.order_by(Assignment.starts_at).limit(1))  # type: ignore[no-any-return]
+            statement = statement.where(col(Assignment.id) != own_id)
+        return await uow.scalar(statement.order_by(col(Assignment.starts_at)).limit(1))  # type: ignore[no-any-return]
 
     def _conflict(self, field: str, clash: Assignment) -> Conflict:
         public, kind = _SIDES[field]

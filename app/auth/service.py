@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, text
+from sqlmodel import col
 
 from app.auth.schemas import LoginInput
 from app.companies.models import WebUser
@@ -106,13 +107,13 @@ class AuthService:
         await uow.bind(Principal.system(company_id))
         user = await uow.scalar(
             select(MobileUser).where(
-                MobileUser.company_id == company_id, MobileUser.id == uuid.UUID(claims["sub"])
+                col(MobileUser.company_id) == company_id, col(MobileUser.id) == uuid.UUID(claims["sub"])
             )
         )
         if user is None or user.status != "active":
             raise Unauthorized("The app session has ended: the account is disabled or deleted.")
         driver = await uow.scalar(
-            select(Driver).where(Driver.company_id == company_id, Driver.id == user.driver_id)
+            select(Driver).where(col(Driver.company_id) == company_id, Driver.id == user.driver_id)
         )
         if driver is None:
             raise Unauthorized("The app session has ended: the driver no longer exists.")

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from app.companies.models import Company, WebUser
 from app.core.db import UnitOfWork
@@ -71,14 +72,14 @@ class CompanyService:
         return user
 
     async def current(self, uow: UnitOfWork) -> Company:
-        company = await uow.scalar(select(Company).where(Company.id == uow.company_id))
+        company = await uow.scalar(select(Company).where(col(Company.id) == uow.company_id))
         if company is None:
             raise NotFound("No such company.")
         return company
 
     async def user(self, uow: UnitOfWork, user_id: uuid.UUID) -> WebUser | None:
         return await uow.scalar(
-            select(WebUser).where(WebUser.company_id == uow.company_id, WebUser.id == user_id)
+            select(WebUser).where(col(WebUser.company_id) == uow.company_id, col(WebUser.id) == user_id)
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -232,6 +232,7 @@ class UnitOfWork:
             return self._raw
         connection = await (await self._orm()).connection()
         adapted = (await connection.get_raw_connection()).dbapi_connection
+        assert adapted is not None  # only an invalidated connection has none, and this one is in use
         # SQLAlchemy's asyncpg adapter sends BEGIN lazily with its first statement; start it now so
         # what runs here shares the unit of work's transaction (and its app.company_id).
         if adapted._transaction is None:
@@ -259,7 +260,9 @@ class UnitOfWork:
             if self._raw is not None:
                 await (await raw_pool(self.kind)).release(self._raw)
 
-    async def fetch(self, statement: Select[Any], values: dict[str, Any] | None = None) -> list[Any]:
+    async def fetch(
+        self, statement: Select[*tuple[Any, ...]], values: dict[str, Any] | None = None
+    ) -> list[Any]:
         """Run a Core SELECT straight on asyncpg and return its records (mapping-like, read-only).
         `values` fills the statement's named `bindparam`s.
 
@@ -280,7 +283,7 @@ class UnitOfWork:
         params = compiled.construct_params(values, extracted_parameters=key.bindparams)
         return await self.fetch_compiled(compiled.string, tuple(compiled.positiontup or ()), params)
 
-    async def fetch_compiled(self, sql: str, names: tuple[str, ...], values: dict[str, Any]) -> list[Any]:
+    async def fetch_compiled(self, sql: str, names: tuple[str, ...], values: Mapping[str, Any]) -> list[Any]:
         """Run SQL already compiled for asyncpg (`$n` parameters named by `names`)."""
         async with self._lock:
             connection = await self.driver_connection()

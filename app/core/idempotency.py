@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Column, DateTime, LargeBinary, PrimaryKeyConstraint, func, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from app.core import jsonutil, metrics
 from app.core.clock import utcnow
@@ -87,7 +87,7 @@ async def claim(uow: UnitOfWork, key: str, request_fingerprint: str) -> StoredRe
         raise IdempotencyKeyInUse()
     record = await uow.scalar(
         select(IdempotencyRecord).where(
-            IdempotencyRecord.company_id == uow.company_id, IdempotencyRecord.key == key
+            col(IdempotencyRecord.company_id) == uow.company_id, col(IdempotencyRecord.key) == key
         )
     )
     if record is None:

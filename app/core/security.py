@@ -9,7 +9,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from argon2 import PasswordHasher
@@ -19,10 +19,13 @@ from cryptography.fernet import Fernet
 from app.core import clock
 from app.settings import get_settings
 
+if TYPE_CHECKING:
+    from jwt.types import Options
+
 _hasher = PasswordHasher()
 # A valid hash to verify against when the email is unknown, so both paths cost the same.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
-_BY_OUR_CLOCK = {"require": ["exp"], "verify_exp": False, "verify_iat": False, "verify_nbf": False}
+_BY_OUR_CLOCK: Options = {"require": ["exp"], "verify_exp": False, "verify_iat": False, "verify_nbf": False}
 
 
 def new_api_token() -> str:

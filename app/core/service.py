@@ -4,6 +4,7 @@ Area services subclass `ResourceService` and add their rules in the hooks."""
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, TypeVar
@@ -56,7 +57,7 @@ class ResourceService(Generic[M]):
     async def count(self, uow: UnitOfWork, query: ListQuery) -> int:
         return await self.repo.count(uow, query, self.filters(query))
 
-    def filters(self, query: ListQuery) -> list[Any]:
+    def filters(self, query: ListQuery) -> builtins.list[Any]:
         return []
 
     # --- writes --------------------------------------------------------------------------

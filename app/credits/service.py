@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import select, update
+from sqlmodel import col
 
 from app.companies.models import Company
 from app.core.db import UnitOfWork
@@ -17,7 +18,10 @@ INITIAL_CREDITS = 200
 
 class CreditService:
     async def balance(self, uow: UnitOfWork) -> int:
-        return int(await uow.scalar(select(Company.credits_balance).where(Company.id == uow.company_id)) or 0)
+        return int(
+            await uow.scalar(select(col(Company.credits_balance)).where(col(Company.id) == uow.company_id))
+            or 0
+        )
 
     async def grant(self, uow: UnitOfWork, amount: int, reason: str) -> int:
         balance = await self._move(uow, amount)
@@ -36,9 +40,9 @@ class CreditService:
             return await self.balance(uow)
         result = await uow.execute(
             update(Company)
-            .where(Company.id == uow.company_id, Company.credits_balance >= required)
+            .where(col(Company.id) == uow.company_id, col(Company.credits_balance) >= required)
             .values(credits_balance=Company.credits_balance - required)
-            .returning(Company.credits_balance)
+            .returning(col(Company.credits_balance))
         )
         row = result.first()
         if row is None:
@@ -80,17 +84,17 @@ class CreditService:
     async def _move(self, uow: UnitOfWork, amount: int) -> int:
         result = await uow.execute(
             update(Company)
-            .where(Company.id == uow.company_id)
+            .where(col(Company.id) == uow.company_id)
             .values(credits_balance=Company.credits_balance + amount)
-            .returning(Company.credits_balance)
+            .returning(col(Company.credits_balance))
         )
         return int(result.scalar_one())
 
     async def ledger(self, uow: UnitOfWork, limit: int = 100) -> list[CreditLedgerEntry]:
         return await uow.scalars(
             select(CreditLedgerEntry)
-            .where(CreditLedgerEntry.company_id == uow.company_id)
-            .order_by(CreditLedgerEntry.created_at.desc(), CreditLedgerEntry.id.desc())
+            .where(col(CreditLedgerEntry.company_id) == uow.company_id)
+            .order_by(col(CreditLedgerEntry.created_at).desc(), col(CreditLedgerEntry.id).desc())
             .limit(limit)
         )
 

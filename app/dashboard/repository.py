@@ -7,6 +7,8 @@ import uuid
 from typing import Any
 
 from sqlalchemy import and_, distinct, extract, func, or_, select
+from sqlalchemy.sql import Select
+from sqlmodel import col
 
 from app.branches.models import Branch
 from app.companies.models import Company
@@ -22,15 +24,17 @@ from app.vehicles.models import Vehicle
 
 async def timezones(uow: UnitOfWork, branch_id: uuid.UUID | None) -> list[str]:
     """The distinct time zones of the branch (or of all the company's branches); at most two."""
-    statement = select(Branch.timezone.label("tz")).distinct().where(Branch.company_id == uow.company_id)
+    statement: Select[*tuple[Any, ...]] = (
+        select(col(Branch.timezone).label("tz")).distinct().where(col(Branch.company_id) == uow.company_id)
+    )
     if branch_id is not None:
-        statement = statement.where(Branch.id == branch_id)
+        statement = statement.where(col(Branch.id) == branch_id)
     return [row["tz"] for row in await uow.fetch(statement.limit(2))]
 
 
 async def missions_by_status(uow: UnitOfWork, day: dt.date, branch_id: uuid.UUID | None) -> dict[str, int]:
-    statement = (
-        select(Mission.status.label("status"), func.count().label("n"))
+    statement: Select[*tuple[Any, ...]] = (
+        select(col(Mission.status).label("status"), func.count().label("n"))
         .where(*reports.mission_scope(uow, day, day, branch_id))
         .group_by(Mission.status)
     )
@@ -40,10 +44,10 @@ async def missions_by_status(uow: UnitOfWork, day: dt.date, branch_id: uuid.UUID
 async def routes_of_day(uow: UnitOfWork, day: dt.date, branch_id: uuid.UUID | None) -> Any:
     """Routes by status plus the distinct drivers and vehicles on them, in one row."""
     statement = select(
-        *[reports.count_if(Route.status == s).label(s) for s in reports.ROUTE_STATUSES],
+        *[reports.count_if(col(Route.status) == s).label(s) for s in reports.ROUTE_STATUSES],
         func.count().label("total"),
-        func.count(distinct(Route.driver_id)).label("drivers"),
-        func.count(distinct(Route.vehicle_id)).label("vehicles"),
+        func.count(distinct(col(Route.driver_id))).label("drivers"),
+        func.count(distinct(col(Route.vehicle_id))).label("vehicles"),
     ).where(*reports.route_scope(uow, day, day, branch_id))
     return (await uow.fetch(statement))[0]
 
@@ -64,8 +68,8 @@ async def fleet(uow: UnitOfWork, branch_id: uuid.UUID | None) -> Any:
         tally(Driver, True).label("active_drivers"),
         tally(Vehicle, False).label("vehicles"),
         tally(Vehicle, True).label("active_vehicles"),
-        select(Company.credits_balance)
-        .where(Company.id == uow.company_id)
+        select(col(Company.credits_balance))
+        .where(col(Company.id) == uow.company_id)
         .scalar_subquery()
         .label("credits"),
     )
@@ -76,15 +80,15 @@ async def activity(
     uow: UnitOfWork, limit: int, cursor: str | None, resource_type: str | None
 ) -> tuple[list[Any], str | None]:
     """Newest first, keyset over (at, id) descending: stable while new changes arrive."""
-    statement = select(ChangeRecord).where(ChangeRecord.company_id == uow.company_id)
+    statement = select(ChangeRecord).where(col(ChangeRecord.company_id) == uow.company_id)
     if resource_type is not None:
-        statement = statement.where(ChangeRecord.resource_type == resource_type)
+        statement = statement.where(col(ChangeRecord.resource_type) == resource_type)
     if cursor:
         at, last = decode_cursor(cursor)
         statement = statement.where(
-            or_(ChangeRecord.at < at, and_(ChangeRecord.at == at, ChangeRecord.id < last))
+            or_(col(ChangeRecord.at) < at, and_(col(ChangeRecord.at) == at, col(ChangeRecord.id) < last))
         )
-    statement = statement.order_by(ChangeRecord.at.desc(), ChangeRecord.id.desc()).limit(limit + 1)
+    statement = statement.order_by(col(ChangeRecord.at).desc(), col(ChangeRecord.id).desc()).limit(limit + 1)
     rows = await uow.scalars(statement)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -97,7 +101,7 @@ async def deliveries_by_hour(uow: UnitOfWork, *scope: Any) -> dict[int, int]:
     statement = (
         select(hour, func.count().label("n"))
         .select_from(Mission)
-        .join(Branch, Branch.id == Mission.branch_id)
+        .join(Branch, col(Branch.id) == Mission.branch_id)
         .where(*reports.mission_scope(uow, *scope), reports.completed)
         .group_by(hour)
     )

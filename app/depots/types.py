@@ -18,7 +18,7 @@ class Depot(Node):
 
     @strawberry.field
     async def branch(self, info: Info) -> Branch | None:
-        record = await info.context.loaders.branch_by_id.load(self.branch_id)
+        record = await info.context.loaders.branch_by_id.load(self.branch_id)  # type: ignore[attr-defined]
         return as_branch(record) if record else None
 
 

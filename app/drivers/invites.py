@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import delete, text
+from sqlmodel import col
 
 from app.core import history, throttle
 from app.core.clock import utcnow
@@ -62,8 +63,8 @@ async def invite(uow: UnitOfWork, driver: Driver) -> IssuedInvite:
             "This driver already has a mobile user; delete it first to invite again.",
             {"mobileUserId": str(driver.mobile_user_id)},
         )
-    await uow.execute(delete(DriverInvite).where(DriverInvite.company_id == uow.company_id,
-                                                DriverInvite.driver_id == driver.id))  # fmt: skip
+    await uow.execute(delete(DriverInvite).where(col(DriverInvite.company_id) == uow.company_id,
+                                                col(DriverInvite.driver_id) == driver.id))  # fmt: skip
     code = _new_code()
     now = utcnow()
     record = DriverInvite(

@@ -195,6 +195,9 @@ async def _run(
     mutation = _is_mutation(operation)
     if mutation and request.method == "GET":
         raise ValidationFailed.field("query", "mutations must be sent with POST")
+    if operation is not None and operation.operation == OperationType.SUBSCRIPTION:
+        # Their resolvers hold transactions of their own and need the socket's context.
+        raise ValidationFailed.field("query", "subscriptions are served over WebSocket")
     # Public operations have no company to scope a key to; they are not idempotent by key.
     key = request.headers.get("idempotency-key") if mutation and principal.company_id is not None else None
 

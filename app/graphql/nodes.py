@@ -8,7 +8,7 @@ company's id is not found, exactly like a missing one."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,7 +66,7 @@ def _parse(value: str, field: str) -> uuid.UUID | None:
         return None  # not an id this API issued: nothing has it
 
 
-async def _resolve(info: Info, ids: list[str], field: str) -> list[Any]:
+async def _resolve(info: Info, ids: Sequence[str], field: str) -> list[Any]:
     uow, principal = info.context.uow, info.context.principal
     parsed = [_parse(value, field) for value in ids]
     tables = await _tables_of(uow, [p for p in parsed if p is not None])

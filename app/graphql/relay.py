@@ -12,7 +12,7 @@ import strawberry
 
 from app.core.errors import ValidationFailed
 from app.core.pagination import Page
-from app.core.schemas import ListQuery
+from app.core.schemas import ListQuery, QueryModel
 
 T = TypeVar("T")
 
@@ -53,7 +53,7 @@ class Connection(Generic[T]):
 
 
 def page_query(
-    query_model: type[ListQuery] = ListQuery,
+    query_model: type[QueryModel] = ListQuery,
     *,
     first: int,
     after: str | None,
@@ -63,9 +63,11 @@ def page_query(
 ) -> Any:
     if not 1 <= first <= 200:
         raise ValidationFailed.field("first", "must be between 1 and 200")
-    return query_model.model_construct(
-        limit=first, cursor=after, updated_since=updated_since, external_id=external_id, **filters
+    # Fields of whichever query model is given: the checker cannot know them, so they go as a dict.
+    fields: dict[str, Any] = dict(
+        limit=first, cursor=after, updated_since=updated_since, external_id=external_id
     )
+    return query_model.model_construct(**fields, **filters)
 
 
 def connection(

@@ -8,7 +8,7 @@ limits, idempotency keys and server errors."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from pydantic.alias_generators import to_camel
@@ -76,21 +76,20 @@ _PROOF = (errors.InvalidProofCode, errors.ProofCodeExpired, errors.ProofAttempts
 
 def as_refusal(error: errors.DomainError) -> MutationError | None:
     """The typed result for a refusal about the call itself; None for what stays top-level."""
-    common = {"code": error.code, "message": error.message, "details": error.details}
+    code, message, details = error.code, error.message, cast(JSON, error.details)
     if isinstance(error, errors.ValidationFailed):
-        issues = error.details if isinstance(error.details, list) else []
-        return ValidationError(
-            **common, fields=[FieldIssue(field=i["field"], issue=i["issue"]) for i in issues]
-        )
+        issues = details if isinstance(details, list) else []
+        fields = [FieldIssue(field=i["field"], issue=i["issue"]) for i in issues]
+        return ValidationError(code=code, message=message, details=details, fields=fields)
     if isinstance(error, errors.NotFound):
-        return NotFound(**common)
+        return NotFound(code=code, message=message, details=details)
     if type(error) is errors.Conflict:
-        return Conflict(**common)
+        return Conflict(code=code, message=message, details=details)
     if isinstance(error, errors.InsufficientCredits):
-        return InsufficientCredits(**common)
+        return InsufficientCredits(code=code, message=message, details=details)
     if isinstance(error, _PROOF):
-        remaining = error.details.get("attemptsRemaining") if isinstance(error.details, dict) else None
-        return ProofRejected(**common, attempts_remaining=remaining)
+        remaining = details.get("attemptsRemaining") if isinstance(details, dict) else None
+        return ProofRejected(code=code, message=message, details=details, attempts_remaining=remaining)
     return None
 
 

@@ -6,7 +6,6 @@ transactions of its own under that credential's company."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from strawberry.asgi import GraphQL
@@ -17,28 +16,12 @@ from strawberry.types.unset import UNSET, UnsetType
 from app.auth.service import auth_service
 from app.core.db import unit_of_work
 from app.core.errors import DomainError
-from app.core.principal import ANONYMOUS, Principal, Source
+from app.core.principal import ANONYMOUS, Source
+from app.graphql.context import SubscriptionContext
 from app.graphql.schema import schema
 
 # Each subscription polls the database while it lasts: one connection may not multiply that load.
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 10
-
-
-@dataclass
-class SubscriptionContext:
-    request: Any
-    response: Any
-    connection_params: dict[str, Any] | None = None
-    principal: Principal = ANONYMOUS
-    credential: str | None = None  # checked again by each subscription as it runs
-    request_id: str = ""
-
-    @property
-    def uow(self) -> Any:
-        # Only subscriptions hold their own short transactions; the rest needs the HTTP endpoint's.
-        raise DomainError(
-            "Queries and mutations are served over HTTP (POST /graphql); WebSocket carries subscriptions."
-        )
 
 
 class GraphQLSubscriptions(GraphQL[SubscriptionContext, None]):

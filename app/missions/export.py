@@ -13,7 +13,8 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, inspect, or_, select
+from sqlmodel import col
 from starlette.responses import StreamingResponse
 
 from app.core import jsonutil
@@ -56,10 +57,10 @@ def wants_csv(query: MissionExportQuery, accept: str) -> bool:
 def _statement(uow: UnitOfWork, where: list[Any]) -> Any:
     return (
         select(*(expression.label(name) for name, expression in COLUMNS))
-        .select_from(Mission.__table__)
+        .select_from(inspect(Mission).local_table)
         .outerjoin(Route, Route.id == _m.route_id)
-        .outerjoin(Driver, Driver.id == Route.driver_id)
-        .outerjoin(Vehicle, Vehicle.id == Route.vehicle_id)
+        .outerjoin(Driver, col(Driver.id) == Route.driver_id)
+        .outerjoin(Vehicle, col(Vehicle.id) == Route.vehicle_id)
         .where(_m.company_id == uow.company_id, *where)
         .order_by(_m.created_at, _m.id)
         .limit(BATCH)

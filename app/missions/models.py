@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import Column, DateTime, Index, LargeBinary, UniqueConstraint, select
+from sqlalchemy import Column, DateTime, Index, LargeBinary, UniqueConstraint, inspect, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import column_property
-from sqlmodel import Field
+from sqlmodel import Field, col
 
 from app.core.clock import utcnow
 from app.core.models import TenantColumns
@@ -70,20 +70,27 @@ class Mission(TenantColumns, table=True):
     proof_max_attempts: int = 5
     proof_verified_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
 
+    if TYPE_CHECKING:
+        # Read-only, mapped below through the route; declared here only so the checker knows them.
+        driver_id: ClassVar[uuid.UUID | None]
+        vehicle_id: ClassVar[uuid.UUID | None]
+
 
 # Who drives a mission is its route's driver: read through the route, never copied, so assigning a
 # driver to a route can never leave missions pointing at the old one. Not expired by a flush (that
 # would force a lazy load under asyncio); dispatch keeps loaded missions in step (events.follow_route).
-Mission.__mapper__.add_property(
+inspect(Mission).add_property(
     "driver_id",
     column_property(
-        select(Route.driver_id).where(Route.id == Mission.route_id).scalar_subquery(), expire_on_flush=False
+        select(col(Route.driver_id)).where(col(Route.id) == Mission.route_id).scalar_subquery(),
+        expire_on_flush=False,
     ),
 )
-Mission.__mapper__.add_property(
+inspect(Mission).add_property(
     "vehicle_id",
     column_property(
-        select(Route.vehicle_id).where(Route.id == Mission.route_id).scalar_subquery(), expire_on_flush=False
+        select(col(Route.vehicle_id)).where(col(Route.id) == Mission.route_id).scalar_subquery(),
+        expire_on_flush=False,
     ),
 )
 

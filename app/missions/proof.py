@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
+from sqlmodel import col
 
 from app.core import history
 from app.core.clock import utcnow
@@ -94,8 +95,8 @@ def _attempt_entry(
             # Conditional increment: concurrent wrong guesses can never push past the maximum.
             await uow.execute(
                 update(Mission)
-                .where(Mission.company_id == uow.company_id, Mission.id == mission_id,
-                       Mission.proof_attempts < Mission.proof_max_attempts)
+                .where(col(Mission.company_id) == uow.company_id, Mission.id == mission_id,
+                       col(Mission.proof_attempts) < Mission.proof_max_attempts)
                 .values(proof_attempts=Mission.proof_attempts + 1, updated_at=utcnow())
             )  # fmt: skip
             changes.append({"field": "proofAttempts", "from": attempts[0], "to": attempts[1]})
@@ -116,7 +117,7 @@ async def verify(uow: UnitOfWork, mission: Mission, code: str) -> Mission:
     checked code spends an attempt, and a wrong one is still recorded after the refusal rolls back."""
     mission = await uow.scalar(
         select(Mission)
-        .where(Mission.company_id == uow.company_id, Mission.id == mission.id)
+        .where(col(Mission.company_id) == uow.company_id, col(Mission.id) == mission.id)
         .with_for_update(of=Mission)
         .execution_options(populate_existing=True)
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, or_, select
+from sqlmodel import col
 
 from app.branches.models import Branch
 from app.branches.service import register_branch_dependant
@@ -70,13 +71,15 @@ def conditions(uow: UnitOfWork, query: Any) -> list[Any]:
     """The WHERE clauses of a mission list or export (the list pages by its cursor on top)."""
     clauses = branch_and_day_filters(Mission, query)
     if query.status:
-        clauses.append(Mission.status.in_([s.value for s in query.status]))
+        clauses.append(col(Mission.status).in_([s.value for s in query.status]))
     if query.route_id:
         clauses.append(Mission.route_id == query.route_id)
     if query.driver_id:
         clauses.append(
-            Mission.route_id.in_(
-                select(Route.id).where(Route.company_id == uow.company_id, Route.driver_id == query.driver_id)
+            col(Mission.route_id).in_(
+                select(col(Route.id)).where(
+                    col(Route.company_id) == uow.company_id, col(Route.driver_id) == query.driver_id
+                )
             )
         )
     return clauses
@@ -132,7 +135,7 @@ class MissionService(ResourceService[Mission]):
             record = await self.apply(
                 uow, record, {**changes, **await self._proof_changes(uow, record, changes)}
             )
-            if route_timing:
+            if route_timing and record.route_id is not None:
                 route = await dispatch.lock_route(uow, record.route_id)
                 await dispatch.recompute(uow, route)
         if target is not None and target != record.status:
@@ -322,13 +325,17 @@ class MissionService(ResourceService[Mission]):
         """The mission's history, newest first, in keyset pages over (at, id) descending."""
         entry = history.ChangeRecord
         statement = select(entry).where(
-            entry.company_id == uow.company_id, entry.resource_type == self.resource_type,
-            entry.resource_id == record.id,
+            col(entry.company_id) == uow.company_id, col(entry.resource_type) == self.resource_type,
+            col(entry.resource_id) == record.id,
         )  # fmt: skip
         if query.cursor:
             at, last_id = decode_cursor(query.cursor)
-            statement = statement.where(or_(entry.at < at, and_(entry.at == at, entry.id < last_id)))
-        rows = await uow.scalars(statement.order_by(entry.at.desc(), entry.id.desc()).limit(query.limit + 1))
+            statement = statement.where(
+                or_(col(entry.at) < at, and_(col(entry.at) == at, col(entry.id) < last_id))
+            )
+        rows = await uow.scalars(
+            statement.order_by(col(entry.at).desc(), col(entry.id).desc()).limit(query.limit + 1)
+        )
         has_more = len(rows) > query.limit
         rows = rows[: query.limit]
         cursor = encode_cursor(rows[-1].at, rows[-1].id) if has_more and rows else None
@@ -344,22 +351,22 @@ class MissionService(ResourceService[Mission]):
         routes = await uow.scalars(
             select(Route)
             .where(
-                Route.company_id == uow.company_id,
-                Route.branch_id == query.branch_id,
-                Route.date == query.date,
+                col(Route.company_id) == uow.company_id,
+                col(Route.branch_id) == query.branch_id,
+                col(Route.date) == query.date,
             )
-            .order_by(Route.created_at, Route.id)
+            .order_by(col(Route.created_at), col(Route.id))
         )
         missions = await uow.scalars(
             select(Mission)
-            .where(Mission.company_id == uow.company_id, Mission.branch_id == query.branch_id,
-                   Mission.date == query.date,
-                   or_(Mission.route_id.is_not(None), Mission.status == S.UNASSIGNED.value))
-            .order_by(Mission.sequence, Mission.created_at, Mission.id)
+            .where(col(Mission.company_id) == uow.company_id, col(Mission.branch_id) == query.branch_id,
+                   col(Mission.date) == query.date,
+                   or_(col(Mission.route_id).is_not(None), col(Mission.status) == S.UNASSIGNED.value))
+            .order_by(col(Mission.sequence), col(Mission.created_at), col(Mission.id))
         )  # fmt: skip
         drivers = await Repository(Driver).by_ids(uow, [r.driver_id for r in routes if r.driver_id])
         vehicles = await Repository(Vehicle).by_ids(uow, [r.vehicle_id for r in routes if r.vehicle_id])
-        stops: dict[uuid.UUID, list[Mission]] = {}
+        stops: dict[uuid.UUID | None, list[Mission]] = {}
         for mission in missions:
             stops.setdefault(mission.route_id, []).append(mission)
 
@@ -380,7 +387,7 @@ class MissionService(ResourceService[Mission]):
                 )
                 for route in routes
             ],
-            unassigned=compact([m for m in stops.get(None, []) if m.status == S.UNASSIGNED]),  # type: ignore[arg-type]
+            unassigned=compact([m for m in stops.get(None, []) if m.status == S.UNASSIGNED]),
         )  # fmt: skip
 
     async def _lock(self, uow: UnitOfWork, record: Mission, also_route: uuid.UUID | None = None) -> Mission:
@@ -390,7 +397,7 @@ class MissionService(ResourceService[Mission]):
             await dispatch.lock_route(uow, route_id)
         locked = await uow.scalar(
             select(Mission)
-            .where(Mission.company_id == uow.company_id, Mission.id == record.id)
+            .where(col(Mission.company_id) == uow.company_id, col(Mission.id) == record.id)
             .with_for_update(of=Mission)
             .execution_options(populate_existing=True)
         )
@@ -404,8 +411,10 @@ def _drives(record: Mission, driver_id: uuid.UUID) -> bool:
 
 
 def _on_routes_of(uow: UnitOfWork, driver_id: uuid.UUID) -> Any:
-    return Mission.route_id.in_(
-        select(Route.id).where(Route.company_id == uow.company_id, Route.driver_id == driver_id)
+    return col(Mission.route_id).in_(
+        select(col(Route.id)).where(
+            col(Route.company_id) == uow.company_id, col(Route.driver_id) == driver_id
+        )
     )
 
 

@@ -217,7 +217,7 @@ class MissionMutations:
         info: Info,
         missions: list[CreateMissionInput],  # type: ignore[valid-type]
     ) -> list[BulkMissionResult]:
-        body = MissionBulkCreate.model_construct(missions=[_raw(m) for m in missions])
+        body = MissionBulkCreate.model_validate({"missions": [_raw(m) for m in missions]})
         return [as_bulk_result(item) for item in await bulk.bulk_create(info.context.uow, body)]
 
     @mutation(description="Change fields; `status` makes the moves PATCH may make.")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import col
+
 from app.core.clock import utcnow
 from app.core.db import UnitOfWork
 from app.core.pagination import Page
@@ -20,14 +22,14 @@ class DeviceService:
 
     async def list_for_driver(self, uow: UnitOfWork, driver: Driver, query: Any) -> Page[Device]:
         # A driver without a mobile user has no devices; the filter then matches nothing.
-        return await self.repo.page(uow, query, [Device.mobile_user_id == driver.mobile_user_id])
+        return await self.repo.page(uow, query, [col(Device.mobile_user_id) == driver.mobile_user_id])
 
     async def register(self, uow: UnitOfWork, data: DeviceRegister) -> Device:
         """Upsert by installation id: the same phone registering again refreshes its row."""
         user = await mobile_user_service.current(uow)
         device = await uow.scalar(
             self.repo.base(uow)
-            .where(Device.mobile_user_id == user.id, Device.device_id == data.device_id)
+            .where(col(Device.mobile_user_id) == user.id, col(Device.device_id) == data.device_id)
             .with_for_update()
         )
         now = utcnow()

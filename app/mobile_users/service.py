@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from app.core import throttle
 from app.core.clock import utcnow
@@ -126,7 +127,7 @@ class MobileUserService(ResourceService[MobileUser]):
     async def current(self, uow: UnitOfWork) -> MobileUser:
         """The mobile user behind the calling driver session (403 for any other credential)."""
         driver_id = own_driver_id(uow.principal)
-        user = await uow.scalar(self.repo.base(uow).where(MobileUser.driver_id == driver_id))
+        user = await uow.scalar(self.repo.base(uow).where(col(MobileUser.driver_id) == driver_id))
         if user is None:
             raise Unauthorized("The session's mobile user no longer exists.")
         return user  # type: ignore[no-any-return]

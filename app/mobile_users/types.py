@@ -10,6 +10,7 @@ from typing import Any
 
 import strawberry
 from sqlalchemy import select
+from sqlmodel import col
 from strawberry.experimental.pydantic import type as pydantic_type
 
 from app.core.db import UnitOfWork
@@ -43,8 +44,11 @@ def _devices_by_mobile_user_id(uow: UnitOfWork) -> Any:
     async def fetch(ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
         rows = await uow.scalars(
             select(models.Device)
-            .where(models.Device.company_id == uow.company_id, models.Device.mobile_user_id.in_(list(ids)))
-            .order_by(models.Device.created_at, models.Device.id)
+            .where(
+                col(models.Device.company_id) == uow.company_id,
+                col(models.Device.mobile_user_id).in_(list(ids)),
+            )
+            .order_by(col(models.Device.created_at), col(models.Device.id))
         )
         groups: dict[uuid.UUID, list[Any]] = {}
         for row in rows:

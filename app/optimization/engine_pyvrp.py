@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pyvrp
@@ -87,7 +88,7 @@ class _Model:
         # Distance costs one more than the fleet size per unit and each used vehicle costs 1: all
         # vehicles together cost less than one unit of distance, so fewer vehicles only breaks ties.
         self.per_distance = len(fleet) + 1
-        groups: dict[tuple[object, ...], list[int]] = {}
+        groups: dict[tuple[int, int, tuple[int, ...], int, int, int], list[int]] = {}
         for v, vehicle in zip(fleet, vehicles, strict=True):
             capacity = tuple(
                 c if (c := vehicle.capacity[d]) is not None else unlimited[d] for d in self.dimensions
@@ -121,9 +122,10 @@ class _Model:
         """Routes serving all of `required` (as `start` does) and as many of `optional` as fit."""
         jobs = [*required, *optional]
         clients = [self._client(j, required=n < len(required)) for n, j in enumerate(jobs)]
+        # pyvrp's stub types a matrix as `np.ndarray[int]`, which numpy reads as its shape.
         data = pyvrp.ProblemData(
-            self.locations, clients, self.depots, self.vehicle_types, [self.distances], [self.durations]
-        )
+            self.locations, clients, self.depots, self.vehicle_types, [self.distances], [self.durations]  # type: ignore[list-item]
+        )  # fmt: skip
         client_of = {j: n for n, j in enumerate(jobs)}
         initial = None
         if start:
@@ -147,7 +149,9 @@ class _Model:
 
     def _client(self, j: int, *, required: bool) -> pyvrp.Client:
         job = self.problem.jobs[j]
-        window = {} if job.window is None else {"tw_early": max(0, job.window[0]), "tw_late": job.window[1]}
+        window: dict[str, Any] = (
+            {} if job.window is None else {"tw_early": max(0, job.window[0]), "tw_late": job.window[1]}
+        )
         return pyvrp.Client(
             job.location, delivery=[job.demand[d] for d in self.dimensions], service_duration=job.service,
             prize=0 if required else self.prize, required=required, **window,

@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlmodel import col
 
 from app.core import jobs
 from app.core.clock import utcnow
@@ -74,7 +75,7 @@ async def get(uow: UnitOfWork, job_id: Any) -> OptimizationJob:
 async def list_jobs(uow: UnitOfWork, query: JobQuery) -> Page[Any]:
     filters: list[Any] = []
     if query.status:
-        filters.append(OptimizationJob.status.in_([s.value for s in query.status]))
+        filters.append(col(OptimizationJob.status).in_([s.value for s in query.status]))
     if query.branch_id:
         filters.append(OptimizationJob.branch_id == query.branch_id)
     if query.date:
@@ -106,7 +107,7 @@ async def begin_run(uow: UnitOfWork, job_id: uuid.UUID) -> int | None:
     number; None if it is not queued. A locked job is being started or run by another message for
     it (a sweep's re-send): skipped, not waited for, so a duplicate never holds a worker."""
     job = await uow.scalar(
-        select(OptimizationJob).where(OptimizationJob.id == job_id).with_for_update(skip_locked=True)
+        select(OptimizationJob).where(col(OptimizationJob.id) == job_id).with_for_update(skip_locked=True)
     )
     if job is None or job.status != JobStatus.QUEUED:
         return None
@@ -122,7 +123,7 @@ async def run(principal: Principal, job_id: uuid.UUID, run_number: int, report: 
     solver: read what to plan, solve (up to 30 s, with none open), then lock the job and save. A
     refusal (402, 409) while saving fails the job: the caller records it with `fail`."""
     async with unit_of_work(principal) as uow:
-        job = await uow.scalar(select(OptimizationJob).where(OptimizationJob.id == job_id))
+        job = await uow.scalar(select(OptimizationJob).where(col(OptimizationJob.id) == job_id))
         if not _is_current(job, run_number):
             return
         assert job is not None
@@ -131,7 +132,9 @@ async def run(principal: Principal, job_id: uuid.UUID, run_number: int, report: 
     if solution is None:
         return  # cancelled while it solved
     async with unit_of_work(principal) as uow:
-        job = await uow.scalar(select(OptimizationJob).where(OptimizationJob.id == job_id).with_for_update())
+        job = await uow.scalar(
+            select(OptimizationJob).where(col(OptimizationJob.id) == job_id).with_for_update()
+        )
         if _is_current(job, run_number):
             assert job is not None
             await _save(uow, job, setting, solution)
@@ -141,9 +144,9 @@ async def record_progress(uow: UnitOfWork, job_id: uuid.UUID, run_number: int, p
     result = await uow.execute(
         update(OptimizationJob)
         .where(
-            OptimizationJob.id == job_id,
-            OptimizationJob.status == JobStatus.RUNNING.value,
-            OptimizationJob.runs == run_number,
+            col(OptimizationJob.id) == job_id,
+            col(OptimizationJob.status) == JobStatus.RUNNING.value,
+            col(OptimizationJob.runs) == run_number,
         )
         .values(progress=progress, updated_at=utcnow())
     )
@@ -151,7 +154,7 @@ async def record_progress(uow: UnitOfWork, job_id: uuid.UUID, run_number: int, p
 
 
 async def fail(uow: UnitOfWork, job_id: uuid.UUID, error: DomainError, run_number: int | None = None) -> None:
-    job = await uow.scalar(select(OptimizationJob).where(OptimizationJob.id == job_id).with_for_update())
+    job = await uow.scalar(select(OptimizationJob).where(col(OptimizationJob.id) == job_id).with_for_update())
     if job is None or job.status not in UNFINISHED or (run_number is not None and job.runs != run_number):
         return
     _finish(job, JobStatus.FAILED)
@@ -217,9 +220,9 @@ async def _stale(
     return await uow.scalar(
         select(OptimizationJob)
         .where(
-            OptimizationJob.id == job_id,
-            OptimizationJob.status == status.value,
-            OptimizationJob.updated_at < utcnow() - dt.timedelta(seconds=seconds),
+            col(OptimizationJob.id) == job_id,
+            col(OptimizationJob.status) == status.value,
+            col(OptimizationJob.updated_at) < utcnow() - dt.timedelta(seconds=seconds),
         )
         .with_for_update(skip_locked=True)
     )

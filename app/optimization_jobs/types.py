@@ -15,7 +15,7 @@ from app.core.db import UnitOfWork, unit_of_work
 from app.core.errors import DomainError
 from app.core.logging import get_logger
 from app.core.principal import ANONYMOUS, Scope, Source
-from app.graphql.context import Info
+from app.graphql.context import Info, SubscriptionInfo
 from app.graphql.inputs import graphql_enum, to_model
 from app.graphql.mutations import mutation, query
 from app.graphql.nodes import Node, register_node
@@ -66,7 +66,8 @@ def as_job(record: object) -> OptimizationJob:
     out = OptimizationJobOut.model_validate(record)
     result, error = out.result, out.error
     return OptimizationJob(
-        id=out.id, status=out.status, progress=out.progress, engine=out.engine, branch_id=out.branch_id,
+        id=strawberry.ID(str(out.id)), status=out.status, progress=out.progress, engine=out.engine,
+        branch_id=out.branch_id,
         date=out.date, created_at=out.created_at, started_at=out.started_at, finished_at=out.finished_at,
         result=OptimizationJobResult(
             route_ids=result.route_ids,
@@ -105,8 +106,8 @@ class OptimizationJobMutations:
     async def auto_optimize_routes(
         self,
         info: Info,
-        input: PlanRoutesInput,
-        respond_async: bool = False,  # type: ignore[valid-type]
+        input: PlanRoutesInput,  # type: ignore[valid-type]
+        respond_async: bool = False,
     ) -> OptimizationJob:
         data = to_model(PlanRoutes, input)
         return as_job(await jobs.start(info.context.uow, data, in_background=respond_async))
@@ -124,7 +125,9 @@ class OptimizationJobSubscriptions:
         "progress, ending with its final state.",
         extensions=permission(Scope.READ),
     )
-    async def optimization_job(self, info: Info, id: uuid.UUID) -> AsyncGenerator[OptimizationJob, None]:
+    async def optimization_job(
+        self, info: SubscriptionInfo, id: uuid.UUID
+    ) -> AsyncGenerator[OptimizationJob, None]:
         seen: tuple[Any, ...] | None = None
         while True:
             # A short transaction per look: a subscription may last minutes and must hold nothing.

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select
 from sqlalchemy.sql import ColumnElement, Select
+from sqlmodel import col
 
 from app.branches.models import Branch
 from app.core.db import UnitOfWork
@@ -43,17 +44,17 @@ VEHICLE_COLUMNS = (
 # A mission proofed straight from in_progress has no finished_at; its proof time is its finish.
 finish = func.coalesce(Mission.finished_at, Mission.proof_verified_at)
 local_finish = func.timezone(Branch.timezone, finish)
-completed = and_(Mission.status.in_(DONE), finish.is_not(None))
-has_window = or_(Mission.time_window_start.is_not(None), Mission.time_window_end.is_not(None))
+completed = and_(col(Mission.status).in_(DONE), finish.is_not(None))
+has_window = or_(col(Mission.time_window_start).is_not(None), col(Mission.time_window_end).is_not(None))
 early = and_(
     completed,
-    Mission.time_window_start.is_not(None),
-    local_finish < Mission.date.op("+")(Mission.time_window_start),
+    col(Mission.time_window_start).is_not(None),
+    local_finish < col(Mission.date).op("+")(Mission.time_window_start),
 )
 late = and_(
     completed,
-    Mission.time_window_end.is_not(None),
-    local_finish > Mission.date.op("+")(Mission.time_window_end),
+    col(Mission.time_window_end).is_not(None),
+    local_finish > col(Mission.date).op("+")(Mission.time_window_end),
 )
 evaluated = and_(completed, has_window)
 on_time = and_(evaluated, ~early, ~late)
@@ -85,16 +86,16 @@ def route_scope(
     return period_scope(Route, uow, date_from, date_to, branch_id)
 
 
-def _with_branch(statement: Select[Any]) -> Select[Any]:
-    return statement.join(Branch, Branch.id == Mission.branch_id)
+def _with_branch(statement: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+    return statement.join(Branch, col(Branch.id) == Mission.branch_id)
 
 
 async def missions_by_day(uow: UnitOfWork, *scope: Any) -> list[Any]:
     """Per mission date: count per status, on-time figures and proof figures."""
-    columns = [count_if(Mission.status == s).label(s) for s in MISSION_STATUSES]
+    columns = [count_if(col(Mission.status) == s).label(s) for s in MISSION_STATUSES]
     statement = _with_branch(
         select(
-            Mission.date.label("date"),
+            col(Mission.date).label("date"),
             func.count().label("total"),
             *columns,
             count_if(evaluated).label("evaluated"),
@@ -102,29 +103,31 @@ async def missions_by_day(uow: UnitOfWork, *scope: Any) -> list[Any]:
             count_if(early).label("early"),
             count_if(late).label("late"),
             count_if(and_(completed, ~has_window)).label("without_window"),
-            count_if(and_(Mission.status.in_(DONE), Mission.proof_required)).label("proof_required"),
-            count_if(and_(Mission.status == "proofed", Mission.proof_required)).label("proof_done"),
+            count_if(and_(col(Mission.status).in_(DONE), col(Mission.proof_required))).label(
+                "proof_required"
+            ),
+            count_if(and_(col(Mission.status) == "proofed", col(Mission.proof_required))).label("proof_done"),
         ).where(*mission_scope(uow, *scope))
     )
-    return await uow.fetch(statement.group_by(Mission.date).order_by(Mission.date))
+    return await uow.fetch(statement.group_by(col(Mission.date)).order_by(col(Mission.date)))
 
 
 async def routes_by_day(uow: UnitOfWork, *scope: Any) -> list[Any]:
     statement = select(
-        Route.date.label("date"),
+        col(Route.date).label("date"),
         func.count().label("total"),
-        *[count_if(Route.status == s).label(s) for s in ROUTE_STATUSES],
+        *[count_if(col(Route.status) == s).label(s) for s in ROUTE_STATUSES],
         func.coalesce(func.sum(Route.total_distance_meters), 0).label("distance"),
         func.coalesce(func.sum(Route.total_duration_seconds), 0).label("duration"),
     ).where(*route_scope(uow, *scope))
-    return await uow.fetch(statement.group_by(Route.date).order_by(Route.date))
+    return await uow.fetch(statement.group_by(col(Route.date)).order_by(col(Route.date)))
 
 
 async def failure_reasons(uow: UnitOfWork, *scope: Any, top: int = 20) -> list[Any]:
     reason = func.coalesce(func.nullif(func.btrim(Mission.failure_reason), ""), "unspecified").label("reason")
     statement = (
         select(reason, func.count().label("count"))
-        .where(*mission_scope(uow, *scope), Mission.status == "failed")
+        .where(*mission_scope(uow, *scope), col(Mission.status) == "failed")
         .group_by(reason)
         .order_by(func.count().desc(), reason)
         .limit(top)
@@ -134,10 +137,10 @@ async def failure_reasons(uow: UnitOfWork, *scope: Any, top: int = 20) -> list[A
 
 async def credits(uow: UnitOfWork, *scope: Any) -> dict[str, int]:
     """Ledger movements of the period's missions, by kind (credits are charged per mission)."""
-    statement = (
-        select(CreditLedgerEntry.kind.label("kind"), func.sum(CreditLedgerEntry.amount).label("amount"))
-        .join(Mission, Mission.id == CreditLedgerEntry.mission_id)
-        .where(CreditLedgerEntry.company_id == uow.company_id, *mission_scope(uow, *scope))
+    statement: Select[*tuple[Any, ...]] = (
+        select(col(CreditLedgerEntry.kind).label("kind"), func.sum(CreditLedgerEntry.amount).label("amount"))
+        .join(Mission, col(Mission.id) == CreditLedgerEntry.mission_id)
+        .where(col(CreditLedgerEntry.company_id) == uow.company_id, *mission_scope(uow, *scope))
         .group_by(CreditLedgerEntry.kind)
     )
     return {row["kind"]: int(row["amount"]) for row in await uow.fetch(statement)}
@@ -146,7 +149,9 @@ async def credits(uow: UnitOfWork, *scope: Any) -> dict[str, int]:
 # --- detail rows --------------------------------------------------------------------------------
 
 
-def _keyset(statement: Select[Any], created: Any, ident: Any, cursor: str | None, limit: int) -> Select[Any]:
+def _keyset(
+    statement: Select[*tuple[Any, ...]], created: Any, ident: Any, cursor: str | None, limit: int
+) -> Select[*tuple[Any, ...]]:
     if cursor:
         at, last = decode_cursor(cursor)
         statement = statement.where(or_(created > at, and_(created == at, ident > last)))
@@ -154,7 +159,7 @@ def _keyset(statement: Select[Any], created: Any, ident: Any, cursor: str | None
 
 
 async def page(
-    uow: UnitOfWork, statement: Select[Any], limit: int
+    uow: UnitOfWork, statement: Select[*tuple[Any, ...]], limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Rows of a keyset statement (which selects `_created` and `_id`) and the next cursor."""
     rows = [dict(r) for r in await uow.fetch(statement)]
@@ -164,19 +169,19 @@ async def page(
     return rows, cursor
 
 
-def _mission_rows(uow: UnitOfWork, scope: tuple[Any, ...], *where: Any) -> Select[Any]:
+def _mission_rows(uow: UnitOfWork, scope: tuple[Any, ...], *where: Any) -> Select[*tuple[Any, ...]]:
     return (
         select(
-            Mission.created_at.label("_created"),
-            Mission.id.label("_id"),
+            col(Mission.created_at).label("_created"),
+            col(Mission.id).label("_id"),
             *[getattr(Mission, name) for name in MISSION_COLUMNS],
-            Route.driver_id.label("driver_id"),
-            Route.vehicle_id.label("vehicle_id"),
+            col(Route.driver_id).label("driver_id"),
+            col(Route.vehicle_id).label("vehicle_id"),
             case((evaluated, on_time), else_=None).label("on_time_flag"),
             finish.label("finish"),
         )  # fmt: skip
-        .join(Branch, Branch.id == Mission.branch_id)
-        .outerjoin(Route, Route.id == Mission.route_id)
+        .join(Branch, col(Branch.id) == Mission.branch_id)
+        .outerjoin(Route, col(Route.id) == Mission.route_id)
         .where(*mission_scope(uow, *scope), *where)
     )
 
@@ -191,19 +196,19 @@ async def mission_rows(
 async def route_rows(uow: UnitOfWork, scope: tuple[Any, ...], cursor: str | None, limit: int) -> Any:
     stops = (
         select(
-            Mission.route_id.label("route_id"),
+            col(Mission.route_id).label("route_id"),
             func.count().label("stops"),
-            count_if(Mission.status.in_(DONE)).label("delivered"),
-            count_if(Mission.status == "failed").label("failed"),
+            count_if(col(Mission.status).in_(DONE)).label("delivered"),
+            count_if(col(Mission.status) == "failed").label("failed"),
         )
-        .where(Mission.company_id == uow.company_id, Mission.route_id.is_not(None))
-        .group_by(Mission.route_id)
+        .where(col(Mission.company_id) == uow.company_id, col(Mission.route_id).is_not(None))
+        .group_by(col(Mission.route_id))
         .subquery()
     )
     statement = (
         select(
-            Route.created_at.label("_created"),
-            Route.id.label("_id"),
+            col(Route.created_at).label("_created"),
+            col(Route.id).label("_id"),
             *[getattr(Route, name) for name in ROUTE_COLUMNS],
             func.coalesce(stops.c.stops, 0).label("stops"),
             func.coalesce(stops.c.delivered, 0).label("delivered"),
@@ -219,47 +224,47 @@ async def driver_rows(uow: UnitOfWork, scope: tuple[Any, ...], cursor: str | Non
     """Drivers of the company (or branch) with the period's work on their routes: routes and
     planned distance from the routes, missions from the routes' current stops."""
     date_from, date_to, branch_id = scope
-    in_period = [Route.company_id == uow.company_id, Route.date.between(date_from, date_to)]
+    in_period = [col(Route.company_id) == uow.company_id, col(Route.date).between(date_from, date_to)]
     routes = (
         select(
-            Route.driver_id.label("driver_id"),
+            col(Route.driver_id).label("driver_id"),
             func.count().label("routes"),
-            count_if(Route.status == "completed").label("completed_routes"),
+            count_if(col(Route.status) == "completed").label("completed_routes"),
             func.sum(Route.total_distance_meters).label("distance"),
             func.sum(Route.total_duration_seconds).label("duration"),
         )
-        .where(*in_period, Route.driver_id.is_not(None))
-        .group_by(Route.driver_id)
+        .where(*in_period, col(Route.driver_id).is_not(None))
+        .group_by(col(Route.driver_id))
         .subquery()
     )
     work = (
         select(
-            Route.driver_id.label("driver_id"),
+            col(Route.driver_id).label("driver_id"),
             func.count().label("missions"),
-            count_if(Mission.status.in_(DONE)).label("delivered"),
-            count_if(Mission.status == "failed").label("failed"),
+            count_if(col(Mission.status).in_(DONE)).label("delivered"),
+            count_if(col(Mission.status) == "failed").label("failed"),
             count_if(on_time).label("on_time"),
             count_if(evaluated).label("evaluated"),
         )
         .select_from(Mission)
-        .join(Route, Route.id == Mission.route_id)
-        .join(Branch, Branch.id == Mission.branch_id)
-        .where(Mission.company_id == uow.company_id, *in_period, Route.driver_id.is_not(None))
-        .group_by(Route.driver_id)
+        .join(Route, col(Route.id) == Mission.route_id)
+        .join(Branch, col(Branch.id) == Mission.branch_id)
+        .where(col(Mission.company_id) == uow.company_id, *in_period, col(Route.driver_id).is_not(None))
+        .group_by(col(Route.driver_id))
         .subquery()
     )
-    where = [Driver.company_id == uow.company_id]
+    where = [col(Driver.company_id) == uow.company_id]
     if branch_id is not None:
-        where.append(Driver.branch_id == branch_id)
+        where.append(col(Driver.branch_id) == branch_id)
     zero = literal(0)
-    statement = (
+    statement: Select[*tuple[Any, ...]] = (
         select(
-            Driver.created_at.label("_created"),
-            Driver.id.label("_id"),
-            Driver.first_name,
-            Driver.last_name,
-            Driver.branch_id,
-            Driver.status,
+            col(Driver.created_at).label("_created"),
+            col(Driver.id).label("_id"),
+            col(Driver.first_name),
+            col(Driver.last_name),
+            col(Driver.branch_id),
+            col(Driver.status),
             func.coalesce(routes.c.routes, zero).label("routes"),
             func.coalesce(routes.c.completed_routes, zero).label("completed_routes"),
             cast(func.coalesce(routes.c.distance, zero), Integer).label("distance"),
@@ -283,14 +288,14 @@ async def vehicle_rows(uow: UnitOfWork, scope: tuple[Any, ...], cursor: str | No
     date_from, date_to, branch_id = scope
     load = (
         select(
-            Mission.route_id.label("route_id"),
+            col(Mission.route_id).label("route_id"),
             func.count().label("stops"),
             func.coalesce(func.sum(Mission.weight_kg), 0).label("weight"),
             func.coalesce(func.sum(Mission.volume_m3), 0).label("volume"),
             func.coalesce(func.sum(Mission.items), 0).label("item_count"),
         )
-        .where(Mission.company_id == uow.company_id, Mission.route_id.is_not(None))
-        .group_by(Mission.route_id)
+        .where(col(Mission.company_id) == uow.company_id, col(Mission.route_id).is_not(None))
+        .group_by(col(Mission.route_id))
         .subquery()
     )
 
@@ -299,7 +304,7 @@ async def vehicle_rows(uow: UnitOfWork, scope: tuple[Any, ...], cursor: str | No
 
     per_vehicle = (
         select(
-            Route.vehicle_id.label("vehicle_id"),
+            col(Route.vehicle_id).label("vehicle_id"),
             func.count().label("routes"),
             func.sum(func.coalesce(load.c.stops, 0)).label("stops"),
             func.sum(Route.total_distance_meters).label("distance"),
@@ -312,19 +317,19 @@ async def vehicle_rows(uow: UnitOfWork, scope: tuple[Any, ...], cursor: str | No
             share(load.c.item_count, Vehicle.capacity_items).label("items_share"),
         )
         .select_from(Route)
-        .join(Vehicle, Vehicle.id == Route.vehicle_id)
+        .join(Vehicle, col(Vehicle.id) == Route.vehicle_id)
         .outerjoin(load, load.c.route_id == Route.id)
-        .where(Route.company_id == uow.company_id, Route.date.between(date_from, date_to))
-        .group_by(Route.vehicle_id)
+        .where(col(Route.company_id) == uow.company_id, col(Route.date).between(date_from, date_to))
+        .group_by(col(Route.vehicle_id))
         .subquery()
     )
-    where = [Vehicle.company_id == uow.company_id]
+    where = [col(Vehicle.company_id) == uow.company_id]
     if branch_id is not None:
-        where.append(Vehicle.branch_id == branch_id)
+        where.append(col(Vehicle.branch_id) == branch_id)
     statement = (
         select(
-            Vehicle.created_at.label("_created"),
-            Vehicle.id.label("_id"),
+            col(Vehicle.created_at).label("_created"),
+            col(Vehicle.id).label("_id"),
             *[getattr(Vehicle, name) for name in VEHICLE_COLUMNS],
             *[c for c in per_vehicle.c if c.name != "vehicle_id"],
         )  # fmt: skip

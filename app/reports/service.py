@@ -6,6 +6,8 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from sqlmodel import col
+
 from app.branches.models import Branch
 from app.core.db import UnitOfWork
 from app.core.errors import NotFound
@@ -153,7 +155,7 @@ class ReportService:
             rows, cursor = await repo.mission_rows(*args, repo.Mission.status == "failed")
         elif kind == Section.PROOF:
             rows, cursor = await repo.mission_rows(
-                *args, repo.Mission.status.in_(repo.DONE), repo.Mission.proof_required
+                *args, col(repo.Mission.status).in_(repo.DONE), repo.Mission.proof_required
             )
         elif kind == Section.ROUTES:
             rows, cursor = await repo.route_rows(*args)

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from app.branches.models import Branch
 from app.core import history, outbox
@@ -33,8 +34,8 @@ from app.vehicles.models import Vehicle
 async def stops_of(uow: UnitOfWork, route: Route) -> list[Mission]:
     return await uow.scalars(
         select(Mission)
-        .where(Mission.company_id == uow.company_id, Mission.route_id == route.id)
-        .order_by(Mission.sequence, Mission.created_at, Mission.id)
+        .where(col(Mission.company_id) == uow.company_id, col(Mission.route_id) == route.id)
+        .order_by(col(Mission.sequence), col(Mission.created_at), col(Mission.id))
     )
 
 
@@ -44,7 +45,7 @@ async def lock_route(uow: UnitOfWork, route_id: uuid.UUID) -> Route:
     await uow.flush()
     route = await uow.scalar(
         select(Route)
-        .where(Route.company_id == uow.company_id, Route.id == route_id)
+        .where(col(Route.company_id) == uow.company_id, col(Route.id) == route_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
@@ -55,8 +56,8 @@ async def lock_route(uow: UnitOfWork, route_id: uuid.UUID) -> Route:
 async def lock_missions(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Mission]:
     rows = await uow.scalars(
         select(Mission)
-        .where(Mission.company_id == uow.company_id, Mission.id.in_(list(ids)))
-        .order_by(Mission.id)
+        .where(col(Mission.company_id) == uow.company_id, col(Mission.id).in_(list(ids)))
+        .order_by(col(Mission.id))
         .with_for_update()
         .execution_options(populate_existing=True)
     )
@@ -133,7 +134,7 @@ async def place(
     stops = await stops_of(uow, route)
     insert_at(stops, missions, position)
     if route.vehicle_id is not None:
-        vehicle = await uow.scalar(select(Vehicle).where(Vehicle.id == route.vehicle_id))
+        vehicle = await uow.scalar(select(Vehicle).where(col(Vehicle.id) == route.vehicle_id))
         if vehicle is not None:
             check_capacity(vehicle, stops)
     uncharged = [m.id for m in missions if not m.credit_charged]
@@ -177,10 +178,10 @@ async def recompute(
 ) -> list[Mission]:
     """Renumber the route's stops 1..n and recompute every ETA, leg and the route's totals."""
     stops = stops if stops is not None else await stops_of(uow, route)
-    branch = await uow.scalar(select(Branch).where(Branch.id == route.branch_id))
+    branch = await uow.scalar(select(Branch).where(col(Branch.id) == route.branch_id))
     depot_ids = [d for d in (route.start_depot_id, route.end_depot_id) if d]
     depots = (
-        {d.id: d for d in await uow.scalars(select(Depot).where(Depot.id.in_(depot_ids)))}
+        {d.id: d for d in await uow.scalars(select(Depot).where(col(Depot.id).in_(depot_ids)))}
         if depot_ids
         else {}
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from app.core.db import UnitOfWork
 from app.depots.models import Depot
@@ -93,7 +94,7 @@ async def navigation_geometry(
     route = view.route
     depot_ids = [d for d in (route.start_depot_id, route.end_depot_id) if d]
     depots = (
-        {d.id: d for d in await uow.scalars(select(Depot).where(Depot.id.in_(depot_ids)))}
+        {d.id: d for d in await uow.scalars(select(Depot).where(col(Depot.id).in_(depot_ids)))}
         if depot_ids
         else {}
     )

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from app.assignments.models import VehicleDriverAssignment
 from app.branches.models import Branch
@@ -216,8 +217,8 @@ async def _depots(uow: UnitOfWork, branch: Branch, options: PlanOptions) -> tupl
     if start is None and options.start_depot_id is None and options.end_depot_id is None:
         start = await uow.scalar(
             select(Depot)
-            .where(Depot.company_id == uow.company_id, Depot.branch_id == branch.id)
-            .order_by(Depot.created_at, Depot.id)
+            .where(col(Depot.company_id) == uow.company_id, col(Depot.branch_id) == branch.id)
+            .order_by(col(Depot.created_at), col(Depot.id))
             .limit(1)
         )
     return start, found["endDepotId"] or start
@@ -235,15 +236,18 @@ async def _drivers(
     noon = dt.datetime.combine(day, dt.time(12), ZoneInfo(tz))
     rows = (
         await uow.execute(
-            select(VehicleDriverAssignment.vehicle_id, Driver)
-            .join(Driver, Driver.id == VehicleDriverAssignment.driver_id)
+            select(col(VehicleDriverAssignment.vehicle_id), Driver)
+            .join(Driver, col(Driver.id) == VehicleDriverAssignment.driver_id)
             .where(
-                VehicleDriverAssignment.company_id == uow.company_id,
-                VehicleDriverAssignment.vehicle_id.in_([v.id for v in vehicles]),
-                VehicleDriverAssignment.starts_at <= noon,
-                (VehicleDriverAssignment.ends_at.is_(None)) | (VehicleDriverAssignment.ends_at > noon),
-                Driver.status == "active",
-                ~select(Route.id).where(Route.driver_id == Driver.id, Route.date == day).exists(),
+                col(VehicleDriverAssignment.company_id) == uow.company_id,
+                col(VehicleDriverAssignment.vehicle_id).in_([v.id for v in vehicles]),
+                col(VehicleDriverAssignment.starts_at) <= noon,
+                (col(VehicleDriverAssignment.ends_at).is_(None))
+                | (col(VehicleDriverAssignment.ends_at) > noon),
+                col(Driver.status) == "active",
+                ~select(col(Route.id))
+                .where(col(Route.driver_id) == Driver.id, col(Route.date) == day)
+                .exists(),
             )
         )
     ).all()
@@ -270,11 +274,13 @@ async def plan_setting(uow: UnitOfWork, data: PlanRoutes) -> Setting:
         vehicles = await uow.scalars(
             select(Vehicle)
             .where(
-                Vehicle.company_id == uow.company_id, Vehicle.branch_id == branch.id,
-                Vehicle.status == "active",
-                ~select(Route.id).where(Route.vehicle_id == Vehicle.id, Route.date == data.date).exists(),
+                col(Vehicle.company_id) == uow.company_id, col(Vehicle.branch_id) == branch.id,
+                col(Vehicle.status) == "active",
+                ~select(col(Route.id))
+                .where(col(Route.vehicle_id) == Vehicle.id, col(Route.date) == data.date)
+                .exists(),
             )
-            .order_by(Vehicle.created_at, Vehicle.id)
+            .order_by(col(Vehicle.created_at), col(Vehicle.id))
         )  # fmt: skip
     if data.mission_ids is not None:
         missions = await _missions(uow, data.mission_ids)
@@ -288,10 +294,10 @@ async def plan_setting(uow: UnitOfWork, data: PlanRoutes) -> Setting:
         missions = await uow.scalars(
             select(Mission)
             .where(
-                Mission.company_id == uow.company_id, Mission.branch_id == branch.id,
-                Mission.date == data.date, Mission.status == "unassigned",
+                col(Mission.company_id) == uow.company_id, col(Mission.branch_id) == branch.id,
+                col(Mission.date) == data.date, col(Mission.status) == "unassigned",
             )
-            .order_by(Mission.created_at, Mission.id)
+            .order_by(col(Mission.created_at), col(Mission.id))
         )  # fmt: skip
     drivers = await _drivers(uow, vehicles, data.date, branch.timezone)
     fleet = [Fleet(v, drivers.get(v.id)) for v in vehicles]
@@ -309,7 +315,7 @@ async def _missions(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> list[Mission]:
     rows = {
         m.id: m
         for m in await uow.scalars(
-            select(Mission).where(Mission.company_id == uow.company_id, Mission.id.in_(list(ids)))
+            select(Mission).where(col(Mission.company_id) == uow.company_id, col(Mission.id).in_(list(ids)))
         )
     }
     missing = [
@@ -357,7 +363,7 @@ async def plan_mission_route(uow: UnitOfWork, data: PlanMissionRoute) -> RoutePl
             )
         if mission.status in FINISHED:
             raise Conflict(f"Mission {mission.id} is {mission.status}.", {"missionId": str(mission.id)})
-    branch = await uow.scalar(select(Branch).where(Branch.id == first.branch_id))
+    branch = await uow.scalar(select(Branch).where(col(Branch.id) == first.branch_id))
     vehicle = None
     if data.vehicle_id is not None:
         vehicle = await Repository(Vehicle).reference(uow, data.vehicle_id, "vehicleId")

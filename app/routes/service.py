@@ -6,12 +6,14 @@ row-locked (`locked`), the lock order of `dispatch`: route, then missions, then 
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from app.branches.models import Branch
 from app.branches.service import register_branch_dependant
@@ -54,7 +56,10 @@ register_vehicle_dependant("routes", Route, "vehicle_id", Route.status != RouteS
 register_driver_dependant("routes", Route, "driver_id", Route.status != RouteStatus.COMPLETED.value)
 
 # column -> (public field, model, noun)
-FLEET = {"driver_id": ("driverId", Driver, "driver"), "vehicle_id": ("vehicleId", Vehicle, "vehicle")}
+FLEET: dict[str, tuple[str, type[Driver] | type[Vehicle], str]] = {
+    "driver_id": ("driverId", Driver, "driver"),
+    "vehicle_id": ("vehicleId", Vehicle, "vehicle"),
+}
 UNFINISHED = "scheduled"
 
 
@@ -65,8 +70,8 @@ async def stops_by_route(uow: UnitOfWork, route_ids: Sequence[uuid.UUID]) -> dic
         return groups
     rows = await uow.scalars(
         select(Mission)
-        .where(Mission.company_id == uow.company_id, Mission.route_id.in_(list(route_ids)))
-        .order_by(Mission.route_id, Mission.sequence, Mission.created_at, Mission.id)
+        .where(col(Mission.company_id) == uow.company_id, col(Mission.route_id).in_(list(route_ids)))
+        .order_by(col(Mission.route_id), col(Mission.sequence), col(Mission.created_at), col(Mission.id))
     )
     for mission in rows:
         groups[mission.route_id].append(mission)
@@ -114,7 +119,7 @@ class RouteService(ResourceService[Route]):
     # --- the driver app: the signed-in driver's own routes, nobody else's ------------------
     async def driver_routes(self, uow: UnitOfWork, query: RouteQuery) -> Page[RouteView]:
         """The calling driver's routes, with the list's day and status filters."""
-        driven = Route.driver_id == own_driver_id(uow.principal)
+        driven = col(Route.driver_id) == own_driver_id(uow.principal)
         return await self._views(uow, await self.repo.page(uow, query, [*self.filters(query), driven]))
 
     async def driver_route(self, uow: UnitOfWork, record_id: Any) -> RouteView:
@@ -124,11 +129,11 @@ class RouteService(ResourceService[Route]):
             raise NotFound(f"No route with id {record_id}.")
         return RouteView(route, await dispatch.stops_of(uow, route))
 
-    def filters(self, query: ListQuery) -> list[Any]:
+    def filters(self, query: ListQuery) -> builtins.list[Any]:
         assert isinstance(query, RouteQuery)
         clauses = branch_and_day_filters(Route, query)
         if query.status:
-            clauses.append(Route.status.in_([s.value for s in query.status]))
+            clauses.append(col(Route.status).in_([s.value for s in query.status]))
         if query.driver_id:
             clauses.append(Route.driver_id == query.driver_id)
         if query.vehicle_id:
@@ -193,11 +198,15 @@ class RouteService(ResourceService[Route]):
         count = await uow.scalar(
             select(func.count())
             .select_from(Route)
-            .where(Route.company_id == uow.company_id, Route.branch_id == branch_id, Route.date == day)
+            .where(
+                col(Route.company_id) == uow.company_id,
+                col(Route.branch_id) == branch_id,
+                col(Route.date) == day,
+            )
         )
         return f"Route {int(count or 0) + 1} {day.isoformat()}"
 
-    async def _lock_missions(self, uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> list[Mission]:
+    async def _lock_missions(self, uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> builtins.list[Mission]:
         """The missions named in a body, locked, in the body's order; unknown ids are 422s."""
         if not ids:
             return []
@@ -229,7 +238,7 @@ class RouteService(ResourceService[Route]):
         self._check_open(route)
         if record is not None:
             await self._check_fleet(uow, route, column, record.id)
-            if column == "vehicle_id":
+            if isinstance(record, Vehicle):
                 dispatch.check_capacity(record, stops)
         before = self.snapshot(RouteView(route, stops))
         now = utcnow()
@@ -254,7 +263,7 @@ class RouteService(ResourceService[Route]):
         field, model, noun = FLEET[column]
         record = await uow.scalar(
             select(model)
-            .where(model.id == record_id)
+            .where(col(model.id) == record_id)
             .with_for_update()
             .execution_options(populate_existing=True)
         )
@@ -268,14 +277,14 @@ class RouteService(ResourceService[Route]):
                 {"field": field, "branchId": str(record.branch_id), "routeBranchId": str(route.branch_id)},
             )
         clash = await uow.scalar(
-            select(Route.id)
+            select(col(Route.id))
             .where(
-                Route.company_id == uow.company_id,
+                col(Route.company_id) == uow.company_id,
                 getattr(Route, column) == record_id,
-                Route.date == route.date,
-                Route.id != route.id,
+                col(Route.date) == route.date,
+                col(Route.id) != route.id,
             )
-            .order_by(Route.created_at)
+            .order_by(col(Route.created_at))
             .limit(1)
         )
         if clash is not None:
@@ -297,7 +306,7 @@ class RouteService(ResourceService[Route]):
             await uow.scalar(
                 select(func.count())
                 .select_from(Mission)
-                .where(Mission.company_id == uow.company_id, Mission.route_id == route.id)
+                .where(col(Mission.company_id) == uow.company_id, col(Mission.route_id) == route.id)
             )
             or 0
         )
@@ -336,7 +345,7 @@ class RouteService(ResourceService[Route]):
         return await self._reordered(uow, route, ordered, before)
 
     async def _reordered(
-        self, uow: UnitOfWork, route: Route, stops: list[Mission], before: dict[str, Any]
+        self, uow: UnitOfWork, route: Route, stops: builtins.list[Mission], before: dict[str, Any]
     ) -> RouteView:
         view = RouteView(route, stops)
         after = self.snapshot(view)

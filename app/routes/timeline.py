@@ -4,6 +4,7 @@ planned time against the actual one."""
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from app.core.db import UnitOfWork
 from app.missions.models import MissionExecution
@@ -16,8 +17,8 @@ async def route_timeline(uow: UnitOfWork, view: RouteView) -> RouteTimelineOut:
     route = view.route
     rows = await uow.scalars(
         select(MissionExecution)
-        .where(MissionExecution.company_id == uow.company_id, MissionExecution.route_id == route.id)
-        .order_by(MissionExecution.at, MissionExecution.created_at, MissionExecution.id)
+        .where(col(MissionExecution.company_id) == uow.company_id, MissionExecution.route_id == route.id)
+        .order_by(col(MissionExecution.at), col(MissionExecution.created_at), col(MissionExecution.id))
     )
     timeline = [
         TimelineEvent(

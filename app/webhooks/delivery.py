@@ -19,8 +19,10 @@ import random
 import uuid
 from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 
 from sqlalchemy import func, select, update
+from sqlmodel import col
 
 from app.core import jobs, metrics
 from app.core.clock import utcnow
@@ -66,12 +68,19 @@ def plan(
     return delivery
 
 
-def send_after_commit(uow: UnitOfWork, deliveries: list[WebhookDelivery]) -> None:
+class Planned(NamedTuple):
+    """A planned attempt written in SQL, as much of it as sending needs."""
+
+    id: uuid.UUID
+    due_at: dt.datetime
+
+
+def send_after_commit(uow: UnitOfWork, deliveries: list[WebhookDelivery] | list[Planned]) -> None:
     """Hand planned attempts to the workers once they are committed, up to MESSAGE_BATCH to a
     message (one message claims, sends and records them together) and only attempts due at the
     same second together; those due later than MESSAGE_HORIZON are left to the sweep."""
     now = utcnow()
-    by_delay: dict[int, list[WebhookDelivery]] = {}
+    by_delay: dict[int, list[WebhookDelivery | Planned]] = {}
     for delivery in deliveries:
         if delivery.due_at - now <= MESSAGE_HORIZON:
             by_delay.setdefault(max(0, math.ceil((delivery.due_at - now).total_seconds())), []).append(
@@ -92,11 +101,11 @@ async def fan_out(uow: UnitOfWork, event_ids: list[str]) -> list[WebhookDelivery
     and an event locked by one of them is skipped by the other."""
     events = (
         await uow.execute(
-            select(WebhookEvent.id, WebhookEvent.type)
+            select(col(WebhookEvent.id), col(WebhookEvent.type))
             .where(
-                WebhookEvent.company_id == uow.company_id,
-                WebhookEvent.id.in_(event_ids),
-                WebhookEvent.status == "pending",
+                col(WebhookEvent.company_id) == uow.company_id,
+                col(WebhookEvent.id).in_(event_ids),
+                col(WebhookEvent.status) == "pending",
             )
             .order_by(WebhookEvent.id)
             .with_for_update(skip_locked=True)
@@ -104,7 +113,9 @@ async def fan_out(uow: UnitOfWork, event_ids: list[str]) -> list[WebhookDelivery
     ).all()
     if not events:
         return []
-    endpoints = await uow.scalars(select(WebhookEndpoint).where(WebhookEndpoint.company_id == uow.company_id))
+    endpoints = await uow.scalars(
+        select(WebhookEndpoint).where(col(WebhookEndpoint.company_id) == uow.company_id)
+    )
     now = utcnow()
     planned = [
         plan(uow, endpoint.id, event.id, event.type, 1, now)
@@ -114,7 +125,7 @@ async def fan_out(uow: UnitOfWork, event_ids: list[str]) -> list[WebhookDelivery
     ]
     await uow.execute(
         update(WebhookEvent)
-        .where(WebhookEvent.id.in_([event.id for event in events]))
+        .where(col(WebhookEvent.id).in_([event.id for event in events]))
         .values(status="dispatched")
         .execution_options(synchronize_session=False)
     )
@@ -233,10 +244,10 @@ async def record_many(
     rows = await uow.scalars(
         select(WebhookDelivery)
         .where(
-            WebhookDelivery.id.in_([delivery_id for delivery_id, _ in failed]),
-            WebhookDelivery.status == DeliveryStatus.SENDING.value,
+            col(WebhookDelivery.id).in_([delivery_id for delivery_id, _ in failed]),
+            col(WebhookDelivery.status) == DeliveryStatus.SENDING.value,
         )
-        .order_by(WebhookDelivery.id)
+        .order_by(col(WebhookDelivery.id))
         .with_for_update()
     )
     sent = {row.id: row for row in rows}
@@ -275,7 +286,7 @@ async def _after_failure(
     """A failed attempt: disable the endpoint if the rules say so, else plan the next attempt on
     the schedule (or when the receiver asked, with Retry-After on a 429 or 503)."""
     endpoint = await uow.scalar(
-        select(WebhookEndpoint).where(WebhookEndpoint.id == delivery.endpoint_id).with_for_update()
+        select(WebhookEndpoint).where(col(WebhookEndpoint.id) == delivery.endpoint_id).with_for_update()
     )
     if endpoint is None:
         return None
@@ -339,9 +350,9 @@ async def deliver(company_id: uuid.UUID, delivery_ids: list[uuid.UUID]) -> int:
 async def next_attempt_number(uow: UnitOfWork, endpoint_id: uuid.UUID, event_id: str) -> int:
     last = await uow.scalar(
         select(func.max(WebhookDelivery.attempt)).where(
-            WebhookDelivery.company_id == uow.company_id,
-            WebhookDelivery.endpoint_id == endpoint_id,
-            WebhookDelivery.event_id == event_id,
+            col(WebhookDelivery.company_id) == uow.company_id,
+            col(WebhookDelivery.endpoint_id) == endpoint_id,
+            col(WebhookDelivery.event_id) == event_id,
         )
     )
     return int(last or 0) + 1
@@ -352,7 +363,10 @@ async def nudge(uow: UnitOfWork, delivery_ids: list[uuid.UUID]) -> None:
     them again while these messages wait in the queue."""
     await uow.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(delivery_ids), WebhookDelivery.status == DeliveryStatus.PENDING.value)
+        .where(
+            col(WebhookDelivery.id).in_(delivery_ids),
+            col(WebhookDelivery.status) == DeliveryStatus.PENDING.value,
+        )
         .values(due_at=utcnow())
         .execution_options(synchronize_session=False)
     )

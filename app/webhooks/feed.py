@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StringConstraints
 from sqlalchemy import select
+from sqlmodel import col
 
 from app.core.clock import utcnow
 from app.core.db import UnitOfWork
@@ -40,11 +41,11 @@ class EventQuery(QueryModel):
 def _kept(uow: UnitOfWork) -> Any:
     now = utcnow()
     settled = now - dt.timedelta(seconds=get_settings().events_feed_settle_seconds)
-    return select(WebhookEvent.id, WebhookEvent.payload).where(
-        WebhookEvent.company_id == uow.company_id,
-        WebhookEvent.created_at >= now - HISTORY,
-        WebhookEvent.created_at < settled,
-        WebhookEvent.type != TEST_EVENT,
+    return select(col(WebhookEvent.id), col(WebhookEvent.payload)).where(
+        col(WebhookEvent.company_id) == uow.company_id,
+        col(WebhookEvent.created_at) >= now - HISTORY,
+        col(WebhookEvent.created_at) < settled,
+        col(WebhookEvent.type) != TEST_EVENT,
     )
 
 
@@ -54,7 +55,7 @@ async def list_events(uow: UnitOfWork, query: EventQuery) -> Page[Any]:
     if query.after:
         statement = statement.where(WebhookEvent.id > query.after)
     if query.types:
-        statement = statement.where(WebhookEvent.type.in_(query.types))
+        statement = statement.where(col(WebhookEvent.type).in_(query.types))
     rows = (await uow.execute(statement.order_by(WebhookEvent.id).limit(query.limit + 1))).all()
     has_more = len(rows) > query.limit
     rows = rows[: query.limit]

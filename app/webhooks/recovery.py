@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select, text
+from sqlmodel import col
 
 from app.core import jsonutil
 from app.core.clock import utcnow
@@ -35,9 +36,9 @@ async def redeliver(uow: UnitOfWork, endpoint: WebhookEndpoint, delivery_id: Any
         parsed = None
     earlier = await uow.scalar(
         select(WebhookDelivery).where(
-            WebhookDelivery.company_id == uow.company_id,
-            WebhookDelivery.endpoint_id == endpoint.id,
-            WebhookDelivery.id == parsed,
+            col(WebhookDelivery.company_id) == uow.company_id,
+            col(WebhookDelivery.endpoint_id) == endpoint.id,
+            col(WebhookDelivery.id) == parsed,
         )
     ) if parsed else None  # fmt: skip
     if earlier is None:
@@ -87,7 +88,7 @@ async def replay(uow: UnitOfWork, endpoint: WebhookEndpoint, data: ReplayRequest
         {"now": now, "endpoint": endpoint.id, "company": uow.company_id, "from": data.from_, "to": data.to,
          "test": deliveries.TEST_EVENT, "types": types},
     )  # fmt: skip
-    planned = [WebhookDelivery(id=row.id, due_at=now) for row in rows.all()]
+    planned = [deliveries.Planned(row.id, now) for row in rows.all()]
     deliveries.send_after_commit(uow, planned)
     return ReplayOut(queued=len(planned))
 
@@ -120,7 +121,7 @@ async def send_test(uow: UnitOfWork, endpoint: WebhookEndpoint) -> WebhookDelive
     await deliveries.deliver(uow.company_id, [attempt_id])  # type: ignore[arg-type]
     made = await uow.scalar(
         select(WebhookDelivery)
-        .where(WebhookDelivery.id == attempt_id)
+        .where(col(WebhookDelivery.id) == attempt_id)
         .execution_options(populate_existing=True)
     )
     assert made is not None

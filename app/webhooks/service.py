@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, or_
+from sqlmodel import col
 
 from app.core.clock import utcnow
 from app.core.db import UnitOfWork
@@ -129,20 +130,22 @@ class WebhookService:
         self, uow: UnitOfWork, endpoint: WebhookEndpoint, query: Any
     ) -> Page[WebhookDelivery]:
         """Newest first, so the page an admin opens shows what just happened."""
-        statement = Repository(WebhookDelivery).base(uow).where(WebhookDelivery.endpoint_id == endpoint.id)
+        statement = (
+            Repository(WebhookDelivery).base(uow).where(col(WebhookDelivery.endpoint_id) == endpoint.id)
+        )
         if query.status:
-            statement = statement.where(WebhookDelivery.status.in_([s.value for s in query.status]))
+            statement = statement.where(col(WebhookDelivery.status).in_([s.value for s in query.status]))
         if query.event_type:
             statement = statement.where(WebhookDelivery.event_type == query.event_type)
         if query.cursor:
             created_at, last_id = decode_cursor(query.cursor)
             statement = statement.where(
                 or_(
-                    WebhookDelivery.created_at < created_at,
-                    and_(WebhookDelivery.created_at == created_at, WebhookDelivery.id < last_id),
+                    col(WebhookDelivery.created_at) < created_at,
+                    and_(col(WebhookDelivery.created_at) == created_at, col(WebhookDelivery.id) < last_id),
                 )
             )
-        statement = statement.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+        statement = statement.order_by(col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id).desc())
         rows = await uow.scalars(statement.limit(query.limit + 1))
         has_more = len(rows) > query.limit
         rows = rows[: query.limit]

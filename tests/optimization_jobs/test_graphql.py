@@ -4,6 +4,7 @@ the real server) that pushes each progress step and ends with the final state.""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import httpx
@@ -184,3 +185,20 @@ async def test_one_connection_holds_a_bounded_number_of_subscriptions(
             completed += message["type"] == "complete"
     assert refused is not None and refused["id"] == str(MAX_SUBSCRIPTIONS_PER_CONNECTION)
     assert "limit" in refused["payload"][0]["message"]
+
+
+async def test_a_subscription_sent_over_http_is_refused_as_a_client_error(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.tenant()
+    variables = {"id": str(uuid.uuid4())}
+    posted = await gql(client, tenant.read_token, WATCH, variables)
+    got = await client.get(
+        "/graphql",
+        params={"query": WATCH, "variables": json.dumps(variables)},
+        headers=tenant.headers("read"),
+    )
+    for response in (posted, got):
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "validation_error" and "WebSocket" in json.dumps(error)
