@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.experimental.pydantic import type as pydantic_type
 from strawberry.scalars import JSON
 from strawberry.types.unset import UNSET
@@ -14,11 +15,12 @@ from app.branches.types import Branch, as_branch
 from app.core import jsonutil
 from app.core.db import UnitOfWork
 from app.core.principal import Scope
+from app.core.repository import Repository
 from app.drivers.types import Driver, as_driver
 from app.graphql.context import Info
 from app.graphql.crud import resource_queries
 from app.graphql.inputs import graphql_enum, input_type, to_model
-from app.graphql.loaders import Loaders, by_id_loader, grouped_loader
+from app.graphql.loaders import Loaders
 from app.graphql.mutations import Deleted, mutation, query
 from app.graphql.nodes import Node
 from app.graphql.records import converter
@@ -47,15 +49,20 @@ from app.routes.types import Route, as_route
 from app.vehicles.types import Vehicle, as_vehicle
 
 
-def _stops_by_route_id(uow: UnitOfWork) -> Any:
-    async def fetch(ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
-        return await stops_by_route(uow, ids)
+def _route_by_id(uow: UnitOfWork) -> Any:
+    """Routes in their GraphQL shape, each converted once per request however many of its missions
+    a page shows: a page of 50 missions on 5 routes reads and converts 5 routes, not 50."""
+    repo = Repository(RouteModel)
 
-    return grouped_loader(fetch)
+    async def load(ids: Sequence[uuid.UUID]) -> list[Any]:
+        found = await repo.by_ids(uow, ids)
+        stops = await stops_by_route(uow, list(found))
+        return [as_route(RouteView(found[i], stops.get(i, []))) if i in found else None for i in ids]
+
+    return DataLoader(load_fn=load)
 
 
-Loaders.register("route_by_id", lambda uow: by_id_loader(uow, RouteModel))
-Loaders.register("stops_by_route_id", _stops_by_route_id)
+Loaders.register("route_view_by_id", _route_by_id)
 MissionTypeEnum = graphql_enum(MissionType)
 MissionStatusEnum = graphql_enum(MissionStatus)
 SmsStatusEnum = graphql_enum(SmsStatus)
@@ -95,11 +102,7 @@ class Mission(Node):
     async def route(self, info: Info) -> Route | None:
         if self.route_id is None:  # type: ignore[attr-defined]
             return None
-        loaders = info.context.loaders
-        record = await loaders.route_by_id.load(self.route_id)  # type: ignore[attr-defined]
-        if record is None:
-            return None
-        return as_route(RouteView(record, await loaders.stops_by_route_id.load(record.id)))  # type: ignore[attr-defined]
+        return await info.context.loaders.route_view_by_id.load(self.route_id)  # type: ignore[attr-defined,no-any-return]
 
 
 def as_mission(record: object) -> Mission:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
+from app.core import db
 from tests.fixtures.factories import Factory, Tenant
 from tests.graphql.client import gql
 from tests.optimization_jobs.support import ASYNC, auto_optimize, plan
@@ -125,3 +127,38 @@ async def test_a_mission_shows_its_driver_and_vehicle(client: httpx.AsyncClient,
         "vehicle": None,
         "route": None,
     }
+
+
+async def test_a_page_of_missions_loads_each_neighbour_kind_in_one_query(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.tenant()
+    branch = await factory.branch(tenant)
+    for _ in range(2):
+        missions = [(await factory.mission(tenant, branch["id"]))["id"] for _ in range(3)]
+        driver, vehicle = (
+            await factory.driver(tenant, branch["id"]),
+            await factory.vehicle(tenant, branch["id"]),
+        )
+        await factory.route(
+            tenant, branch["id"], driverId=driver["id"], vehicleId=vehicle["id"], missionIds=missions
+        )
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    query = "{ missions { nodes { id route { id stops { missionId } } driver { id } vehicle { id } } } }"
+    engine = db.engine().sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        page = (await _data(client, tenant.read_token, query))["missions"]["nodes"]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(page) == 6 and all(m["route"] and m["driver"] and m["vehicle"] for m in page)
+    assert all(len(m["route"]["stops"]) == 3 for m in page)
+    # Each kind of neighbour is read once for the whole page (the routes' stops: one read of their
+    # missions), whatever the number of missions on it.
+    for table in ("route", "driver", "vehicle", "mission"):
+        reads = [s for s in statements if f"FROM {table} \nWHERE {table}.company_id" in s]
+        assert len(reads) == 1, (table, statements)
