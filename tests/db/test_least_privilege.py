@@ -9,6 +9,10 @@ deployment's non-superuser owner migrate a scratch database of their own as one.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -506,3 +510,33 @@ def test_the_app_refuses_the_owner_of_the_tables_and_its_members(
     with pytest.raises(db.PrivilegedAppRole, match=f"is a member of {owner}, the owner of the tables"):
         db.refuse_privileged_app_role(member)
     db.refuse_privileged_app_role(deployment["app_url"])  # the application role: bound, served
+
+
+def _cli(deployment: dict[str, str], *args: str) -> dict[str, str]:
+    """An admin command against the deployment, connected as its owner the way `rouptimize` is."""
+    owner_url = deployment["owner_url"].replace("postgresql+psycopg2://", "postgresql://", 1)
+    env = {**os.environ, "DATABASE_URL": owner_url, "APP_DATABASE_URL": deployment["app_url"]}
+    env["APP_DATABASE_URL"] = env["APP_DATABASE_URL"].replace("postgresql+psycopg2://", "postgresql://", 1)
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def test_admin_commands_work_under_a_non_superuser_owner(deployment: dict[str, str]) -> None:
+    """The owner's own writes bind the company they write, as the policies now require of it."""
+    email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
+    company = _cli(deployment, "company", "create", "--name", "Owner Co", "--admin-email", email,
+                   "--admin-password", "long-enough-pw", "--credits", "3")  # fmt: skip
+    token = _cli(deployment, "token", "create", "--company-id", company["companyId"], "--preset", "read_only")
+    assert token["preset"] == "read_only"
+    with _connect(deployment["app_url"]) as conn:
+        _bind(conn, uuid.UUID(company["companyId"]))
+        assert conn.execute(text("select name, credits_balance from company")).one() == ("Owner Co", 3)
+        assert conn.scalar(text("select count(*) from api_token")) == 1
