@@ -229,6 +229,8 @@ def token_create(
     """Create an API token; the raw token is printed once and never stored."""
 
     async def work() -> dict[str, str]:
+        from sqlalchemy import select
+
         from app.api_tokens.schemas import ApiTokenCreate
         from app.api_tokens.service import api_token_service
         from app.companies.models import Company
@@ -237,7 +239,9 @@ def token_create(
         from app.core.principal import Principal
 
         async with unit_of_work(Principal.system(company_id), kind="owner") as uow:
-            if await uow.session.get(Company, company_id) is None:
+            # Through the unit of work, which binds the company first: forced row-level security
+            # shows even the owner nothing of an unbound company.
+            if await uow.scalar(select(Company.id).where(Company.id == company_id)) is None:
                 raise NotFound("No such company.", {"companyId": str(company_id)})
             data = ApiTokenCreate.model_validate_json(json.dumps({"name": name, "preset": preset.value}))
             created = await api_token_service.create(uow, data)

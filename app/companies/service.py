@@ -40,9 +40,11 @@ class CompanyService:
         if credits < 0:
             raise ValidationFailed.field("credits", "may not be negative")
         company = Company(name=name.strip())
+        # Bound before the first write: the policies bind every role but a superuser, the owner
+        # included, and admit only the bound company's rows, the new company's own among them.
+        await uow.bind(Principal.system(company.id))
         uow.add(company)
         await uow.flush()
-        await uow.bind(Principal.system(company.id))
         admin = await self.add_user(uow, email=admin_email, password=admin_password, role="admin")
         await credit_service.grant(uow, credits, "opening grant")
         return CreatedCompany(company=company, admin=admin)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from sqlalchemy.sql import Executable, Select
 
 from app.core import jsonutil
+from app.core.logging import get_logger
 from app.core.principal import Principal, Source
 from app.settings import get_settings
 
@@ -44,33 +45,67 @@ def is_configured() -> bool:
     return "app" in _urls
 
 
+# Every way the application's role could get past row-level security, each with the role it comes
+# from. `pg_has_role(.., 'MEMBER')` includes the role itself and any role it may SET ROLE to: a role
+# that can become a superuser, or the tables' owner, has those rights in all but name.
 _ROLE_CHECK = text(
-    "select r.rolsuper, r.rolbypassrls, exists (select 1 from pg_tables t"
-    " where t.schemaname = 'public' and pg_has_role(current_user, t.tableowner, 'USAGE'))"
-    " from pg_roles r where r.rolname = current_user"
+    """
+    select 'superuser', r.rolname from pg_roles r
+    where r.rolsuper and pg_has_role(current_user, r.oid, 'MEMBER')
+    union
+    select 'bypassrls', r.rolname from pg_roles r
+    where r.rolbypassrls and pg_has_role(current_user, r.oid, 'MEMBER')
+    union
+    select 'tables', pg_get_userbyid(c.relowner) from pg_class c
+    where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p')
+      and pg_has_role(current_user, c.relowner, 'MEMBER')
+    union
+    select 'definer', pg_get_userbyid(p.proowner) from pg_proc p
+    where p.pronamespace = 'public'::regnamespace and p.prosecdef
+      and pg_has_role(current_user, p.proowner, 'MEMBER')
+    order by 1, 2
+    """
 )
+_WHAT = {
+    "superuser": "a superuser",
+    "bypassrls": "allowed BYPASSRLS",
+    "tables": "the owner of the tables",
+    "definer": "the owner of the SECURITY DEFINER functions",
+}
+
+
+class PrivilegedAppRole(RuntimeError):
+    """The application's database role is one that row-level security does not bind."""
 
 
 def refuse_privileged_app_role(url: str | None = None) -> None:
     """Stop here if the application's connection could see past row-level security: a superuser,
-    a role with BYPASSRLS, or the owner of the tables (policies do not bind their owner) would turn
-    one missing company filter into a cross-tenant leak. Called before the API or a worker serves."""
+    a role with BYPASSRLS, the owner of the tables (or of the functions that read across
+    companies), or a member of any of those, would turn one missing company filter into a
+    cross-tenant leak. Called before the API or a worker serves. Names roles, never the URL."""
     from sqlalchemy import create_engine
 
     checking = create_engine(sync_url(url or _urls["app"]))
     try:
         with checking.connect() as connection:
-            superuser, bypasses, owns = connection.execute(_ROLE_CHECK).one()
+            role = connection.scalar(text("select current_user"))
+            found = connection.execute(_ROLE_CHECK).all()
     finally:
         checking.dispose()
-    problems = [name for name, bad in (("a superuser", superuser), ("allowed BYPASSRLS", bypasses),
-                                       ("the owner of the tables", owns)) if bad]  # fmt: skip
-    if problems:
-        raise RuntimeError(
-            f"The application's database role is {' and '.join(problems)}: row-level security would not "
-            "bind it. Connect the application (APP_DATABASE_URL) as a role without these rights, such as "
-            "the rouptimize_app role the migrations create."
-        )
+    if not found:
+        return
+    if ("superuser", role) in found:
+        found = [("superuser", role)]  # which implies all the rest
+    reasons = [
+        f"is {_WHAT[kind]}" if granted_by == role else f"is a member of {granted_by}, {_WHAT[kind]}"
+        for kind, granted_by in found
+    ]
+    get_logger("rouptimize.db").error("app_role_refused", role=role, reasons=reasons)
+    raise PrivilegedAppRole(
+        f"The application's database role {role} {'; '.join(reasons)}: row-level security would not "
+        "bind it. Connect the application (APP_DATABASE_URL) as a role without these rights, such as "
+        "the rouptimize_app role the migrations create."
+    )
 
 
 def sync_url(url: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, ForeignKeyConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 from uuid_utils.compat import uuid7
 
@@ -24,3 +24,21 @@ class TenantColumns(SQLModel):
     company_id: uuid.UUID = Field(foreign_key="company.id", index=True, ondelete="CASCADE")
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+
+
+def company_key(table: str) -> UniqueConstraint:
+    """UNIQUE (company_id, id): what other records' same-company foreign keys refer to."""
+    return UniqueConstraint("company_id", "id", name=f"uq_{table}_company_id_id")
+
+
+def same_company_reference(
+    table: str, column: str, referenced: str, *, ondelete: str | None = None
+) -> ForeignKeyConstraint:
+    """A foreign key `(company_id, column)` onto `referenced (company_id, id)`: the database itself
+    refuses a record of another company. `SET NULL` clears `column` only, never `company_id`."""
+    return ForeignKeyConstraint(
+        ["company_id", column],
+        [f"{referenced}.company_id", f"{referenced}.id"],
+        name=f"{table}_{column}_fkey",
+        ondelete=f"SET NULL ({column})" if ondelete == "SET NULL" else ondelete,
+    )

@@ -10,7 +10,7 @@ from sqlalchemy.orm import column_property
 from sqlmodel import Field, col
 
 from app.core.clock import utcnow
-from app.core.models import TenantColumns
+from app.core.models import TenantColumns, company_key, same_company_reference
 from app.routes.models import Route
 
 
@@ -25,10 +25,13 @@ class Mission(TenantColumns, table=True):
         Index("ix_mission_route_sequence", "route_id", "sequence"),
         # Lists and exports page by (created_at, id) within a company.
         Index("ix_mission_company_created", "company_id", "created_at", "id"),
+        company_key("mission"),
+        same_company_reference("mission", "branch_id", "branch"),
+        same_company_reference("mission", "route_id", "route"),
     )
 
     external_id: str | None = Field(default=None, max_length=255)
-    branch_id: uuid.UUID = Field(foreign_key="branch.id", index=True)
+    branch_id: uuid.UUID = Field(index=True)
     type: str = Field(default="delivery", max_length=16)
     date: dt.date
     customer_name: str | None = Field(default=None, max_length=200)
@@ -48,7 +51,7 @@ class Mission(TenantColumns, table=True):
     proof_required: bool = True
 
     status: str = Field(default="unassigned", max_length=16, index=True)
-    route_id: uuid.UUID | None = Field(default=None, foreign_key="route.id")
+    route_id: uuid.UUID | None = None
     sequence: int | None = None
     eta: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
     etd: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
@@ -100,10 +103,14 @@ class MissionExecution(TenantColumns, table=True):
     verified, cancelled): the raw material of route timelines."""
 
     __tablename__ = "mission_execution"
-    __table_args__ = (Index("ix_mission_execution_route", "company_id", "route_id", "at"),)
+    __table_args__ = (
+        Index("ix_mission_execution_route", "company_id", "route_id", "at"),
+        same_company_reference("mission_execution", "mission_id", "mission", ondelete="CASCADE"),
+        same_company_reference("mission_execution", "route_id", "route", ondelete="SET NULL"),
+    )
 
-    mission_id: uuid.UUID = Field(foreign_key="mission.id", index=True, ondelete="CASCADE")
-    route_id: uuid.UUID | None = Field(default=None, foreign_key="route.id", ondelete="SET NULL")
+    mission_id: uuid.UUID = Field(index=True)
+    route_id: uuid.UUID | None = None
     kind: str = Field(max_length=32)
     at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
     latitude: float | None = None

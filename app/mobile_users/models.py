@@ -6,7 +6,7 @@ import uuid
 from sqlalchemy import DateTime, UniqueConstraint
 from sqlmodel import Field
 
-from app.core.models import TenantColumns
+from app.core.models import TenantColumns, company_key, same_company_reference
 
 
 class MobileUser(TenantColumns, table=True):
@@ -17,9 +17,11 @@ class MobileUser(TenantColumns, table=True):
     __table_args__ = (
         UniqueConstraint("email", name="uq_mobile_user_email"),
         UniqueConstraint("phone", name="uq_mobile_user_phone"),
+        company_key("mobile_user"),
+        same_company_reference("mobile_user", "driver_id", "driver", ondelete="CASCADE"),
     )
 
-    driver_id: uuid.UUID = Field(foreign_key="driver.id", unique=True, ondelete="CASCADE")
+    driver_id: uuid.UUID = Field(unique=True)
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=320)
     password_hash: str = Field(max_length=255)
@@ -29,9 +31,12 @@ class MobileUser(TenantColumns, table=True):
 
 class Device(TenantColumns, table=True):
     __tablename__ = "device"
-    __table_args__ = (UniqueConstraint("mobile_user_id", "device_id", name="uq_device_mobile_user_device"),)
+    __table_args__ = (
+        UniqueConstraint("mobile_user_id", "device_id", name="uq_device_mobile_user_device"),
+        same_company_reference("device", "mobile_user_id", "mobile_user", ondelete="CASCADE"),
+    )
 
-    mobile_user_id: uuid.UUID = Field(foreign_key="mobile_user.id", index=True, ondelete="CASCADE")
+    mobile_user_id: uuid.UUID = Field(index=True)
     # The app's installation id: registering the same phone again updates its row.
     device_id: str = Field(max_length=200)
     platform: str = Field(max_length=16)

@@ -8,7 +8,7 @@ from sqlalchemy import Column, DateTime, Index, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
-from app.core.models import TenantColumns
+from app.core.models import TenantColumns, same_company_reference
 
 
 class OptimizationJob(TenantColumns, table=True):
@@ -24,6 +24,8 @@ class OptimizationJob(TenantColumns, table=True):
         ),
         # The list's keyset order.
         Index("ix_optimization_job_company_created", "company_id", "created_at", "id"),
+        # A branch's jobs go with it (it can be deleted only once nothing else hangs off it).
+        same_company_reference("optimization_job", "branch_id", "branch", ondelete="CASCADE"),
     )
 
     status: str = Field(default="queued", max_length=16)

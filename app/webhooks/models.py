@@ -8,7 +8,7 @@ from sqlalchemy import Column, DateTime, Index, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
-from app.core.models import TenantColumns
+from app.core.models import TenantColumns, company_key, same_company_reference
 
 # Events and delivery attempts are kept this long: the events feed, replays and the cleanup agree.
 HISTORY = dt.timedelta(days=30)
@@ -16,6 +16,7 @@ HISTORY = dt.timedelta(days=30)
 
 class WebhookEndpoint(TenantColumns, table=True):
     __tablename__ = "webhook_endpoint"
+    __table_args__ = (company_key("webhook_endpoint"),)
 
     url: str = Field(max_length=2048)
     description: str | None = Field(default=None, max_length=500)
@@ -42,9 +43,10 @@ class WebhookDelivery(TenantColumns, table=True):
         Index(
             "ix_webhook_delivery_planned", "due_at", postgresql_where=text("status IN ('pending', 'sending')")
         ),
+        same_company_reference("webhook_delivery", "endpoint_id", "webhook_endpoint", ondelete="CASCADE"),
     )
 
-    endpoint_id: uuid.UUID = Field(foreign_key="webhook_endpoint.id", ondelete="CASCADE")
+    endpoint_id: uuid.UUID
     event_id: str = Field(max_length=40, index=True)
     event_type: str = Field(max_length=64)
     attempt: int

@@ -37,10 +37,23 @@ def _schema(url: str) -> dict[str, object]:
     try:
         inspector = inspect(engine)
         with engine.connect() as conn:
-            policies = sorted(conn.execute(text("select tablename, policyname, qual from pg_policies")).all())
+            policies = sorted(
+                conn.execute(text("select tablename, policyname, cmd, roles, qual from pg_policies")).all()
+            )
             functions = sorted(
                 conn.execute(
-                    text("select proname, prosecdef from pg_proc where pronamespace = 'public'::regnamespace")
+                    text(
+                        "select proname, prosecdef, pg_get_userbyid(proowner) from pg_proc"
+                        " where pronamespace = 'public'::regnamespace"
+                    )
+                ).all()
+            )
+            forced = sorted(
+                conn.execute(
+                    text(
+                        "select relname, relrowsecurity, relforcerowsecurity from pg_class"
+                        " where relnamespace = 'public'::regnamespace and relkind = 'r'"
+                    )
                 ).all()
             )
         return {
@@ -51,12 +64,18 @@ def _schema(url: str) -> dict[str, object]:
                 ),
                 "uniques": sorted(u["name"] or "" for u in inspector.get_unique_constraints(table)),
                 "fks": sorted(
-                    str(fk["referred_table"]) + str(fk["constrained_columns"])
+                    (
+                        fk["name"],
+                        fk["referred_table"],
+                        tuple(fk["constrained_columns"]),
+                        tuple(fk["referred_columns"]),
+                        str(fk["options"]),
+                    )
                     for fk in inspector.get_foreign_keys(table)
                 ),
             }
             for table in inspector.get_table_names()
-        } | {"_policies": policies, "_functions": functions}
+        } | {"_policies": policies, "_functions": functions, "_row_security": forced}
     finally:
         engine.dispose()
 
