@@ -230,6 +230,7 @@ def token_create(
 
     async def work() -> dict[str, str]:
         from sqlalchemy import select
+        from sqlmodel import col
 
         from app.api_tokens.schemas import ApiTokenCreate
         from app.api_tokens.service import api_token_service
@@ -241,7 +242,7 @@ def token_create(
         async with unit_of_work(Principal.system(company_id), kind="owner") as uow:
             # Through the unit of work, which binds the company first: forced row-level security
             # shows even the owner nothing of an unbound company.
-            if await uow.scalar(select(Company.id).where(Company.id == company_id)) is None:
+            if await uow.scalar(select(col(Company.id)).where(col(Company.id) == company_id)) is None:
                 raise NotFound("No such company.", {"companyId": str(company_id)})
             data = ApiTokenCreate.model_validate_json(json.dumps({"name": name, "preset": preset.value}))
             created = await api_token_service.create(uow, data)

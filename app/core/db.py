@@ -89,7 +89,7 @@ def refuse_privileged_app_role(url: str | None = None) -> None:
     try:
         with checking.connect() as connection:
             role = connection.scalar(text("select current_user"))
-            found = connection.execute(_ROLE_CHECK).all()
+            found = [tuple(row) for row in connection.execute(_ROLE_CHECK).all()]
     finally:
         checking.dispose()
     if not found:

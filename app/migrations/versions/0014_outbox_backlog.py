@@ -2,8 +2,8 @@
 and since when, across companies. Owner-side like the sweeper's lookups, and answering only those
 two figures, never a company's rows. Reads the partial index of pending events alone.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-05 10:00:00.000000
 """
 
@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+from app.migrations.rls import own_by_definer
+
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
@@ -29,6 +31,8 @@ def upgrade() -> None:
     op.execute(FUNCTION)
     op.execute(f"REVOKE ALL ON FUNCTION {SIGNATURE} FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION {SIGNATURE} TO {APP_ROLE}")
+    # Runs as the definer role, which already reads every company's webhook_event rows (0013).
+    own_by_definer(SIGNATURE)
 
 
 def downgrade() -> None:
