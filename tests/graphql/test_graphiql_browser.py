@@ -3,6 +3,7 @@ application's own assets, under the page's Content-Security-Policy."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import uuid
