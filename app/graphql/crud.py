@@ -18,6 +18,7 @@ from app.core.principal import Scope
 from app.core.schemas import ListQuery
 from app.graphql.context import Info
 from app.graphql.inputs import input_type, plain_annotation, to_model
+from app.graphql.loaders import Neighbour, prefetch
 from app.graphql.mutations import Deleted, mutation, query
 from app.graphql.nodes import register_node
 from app.graphql.relay import Connection, connection, page_query
@@ -45,8 +46,10 @@ def argument(name: str, annotation: Any, default: Any = inspect.Parameter.empty)
 
 def resource_queries(
     *, name: str, plural: str, gql_type: Any, convert: Callable[[Any], Any], service: Any,
-    query_model: type[ListQuery],
+    query_model: type[ListQuery], neighbours: dict[str, Neighbour] | None = None,
 ) -> type:  # fmt: skip
+    """`neighbours`: the type's fields that read another record, loaded for a whole list page at
+    once when the document asks for them."""
     list_params = []
     fields = query_model.model_fields
     # Paging and the common filters first, then the resource's own, whatever the model's bases.
@@ -64,6 +67,8 @@ def resource_queries(
         uow = info.context.uow
         params = page_query(query_model, first=first, after=after, **filters)
         page = await service.list(uow, params)
+        if neighbours:
+            await prefetch(info, page.items, neighbours)
         return connection(page, convert, after=after, count=lambda: service.count(uow, params))
 
     async def get_record(self: Any, info: Info, id: uuid.UUID) -> Any:

@@ -20,7 +20,7 @@ from app.drivers.types import Driver, as_driver
 from app.graphql.context import Info
 from app.graphql.crud import resource_queries
 from app.graphql.inputs import graphql_enum, input_type, to_model
-from app.graphql.loaders import Loaders
+from app.graphql.loaders import Loaders, Neighbour, neighbour
 from app.graphql.mutations import Deleted, mutation, query
 from app.graphql.nodes import Node
 from app.graphql.records import converter
@@ -63,6 +63,12 @@ def _route_by_id(uow: UnitOfWork) -> Any:
 
 
 Loaders.register("route_view_by_id", _route_by_id)
+NEIGHBOURS = {
+    "branch": Neighbour("branch_by_id", "branch_id", as_branch),
+    "route": Neighbour("route_view_by_id", "route_id", lambda route: route),  # converted by its loader
+    "driver": Neighbour("driver_by_id", "driver_id", as_driver),
+    "vehicle": Neighbour("vehicle_by_id", "vehicle_id", as_vehicle),
+}
 MissionTypeEnum = graphql_enum(MissionType)
 MissionStatusEnum = graphql_enum(MissionStatus)
 SmsStatusEnum = graphql_enum(SmsStatus)
@@ -80,29 +86,20 @@ class Mission(Node):
     id: strawberry.ID  # the record's UUID, unique across every type
 
     @strawberry.field
-    async def branch(self, info: Info) -> Branch | None:
-        record = await info.context.loaders.branch_by_id.load(self.branch_id)  # type: ignore[attr-defined]
-        return as_branch(record) if record else None
+    def branch(self, info: Info) -> Branch | None:
+        return neighbour(info, NEIGHBOURS["branch"], self)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The driver of the mission's route (null while it is on none).")
-    async def driver(self, info: Info) -> Driver | None:
-        if self.driver_id is None:  # type: ignore[attr-defined]
-            return None
-        record = await info.context.loaders.driver_by_id.load(self.driver_id)  # type: ignore[attr-defined]
-        return as_driver(record) if record else None
+    def driver(self, info: Info) -> Driver | None:
+        return neighbour(info, NEIGHBOURS["driver"], self)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The vehicle of the mission's route (null while it is on none).")
-    async def vehicle(self, info: Info) -> Vehicle | None:
-        if self.vehicle_id is None:  # type: ignore[attr-defined]
-            return None
-        record = await info.context.loaders.vehicle_by_id.load(self.vehicle_id)  # type: ignore[attr-defined]
-        return as_vehicle(record) if record else None
+    def vehicle(self, info: Info) -> Vehicle | None:
+        return neighbour(info, NEIGHBOURS["vehicle"], self)  # type: ignore[no-any-return]
 
     @strawberry.field
-    async def route(self, info: Info) -> Route | None:
-        if self.route_id is None:  # type: ignore[attr-defined]
-            return None
-        return await info.context.loaders.route_view_by_id.load(self.route_id)  # type: ignore[attr-defined,no-any-return]
+    def route(self, info: Info) -> Route | None:
+        return neighbour(info, NEIGHBOURS["route"], self)  # type: ignore[no-any-return]
 
 
 def as_mission(record: object) -> Mission:
@@ -187,12 +184,8 @@ def _raw(value: Any) -> dict[str, Any]:
 
 
 MissionQueries = resource_queries(
-    name="mission",
-    plural="missions",
-    gql_type=Mission,
-    convert=as_mission,
-    service=mission_service,
-    query_model=MissionQuery,
+    name="mission", plural="missions", gql_type=Mission, convert=as_mission, service=mission_service,
+    query_model=MissionQuery, neighbours=NEIGHBOURS,
 )  # fmt: skip
 
 
