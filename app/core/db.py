@@ -203,6 +203,10 @@ class UnitOfWork:
         self.principal = principal
         self.source = source
         self.read_only = read_only
+        # Set by a surface whose request changed nothing worth keeping (a GraphQL query): a commit
+        # that fails (its transaction aborted by a statement cancelled mid-flight, when an error
+        # abandons sibling fields) is rolled back instead, and the answer already made stands.
+        self.commit_optional = False
         self.after_commit: list[Callable[[], Any]] = []
         # Outbox events written in this transaction, handed to delivery after commit.
         self.announced_events: list[str] = []
@@ -285,10 +289,16 @@ class UnitOfWork:
                     await self._session.rollback()
             if self._raw_transaction is not None:
                 await (self._raw_transaction.commit() if succeeded else self._raw_transaction.rollback())
-        except BaseException:
+        except BaseException as error:
             if self._raw_transaction is not None and succeeded:
                 await self._raw_transaction.rollback()
-            raise
+            if not (succeeded and self.commit_optional and isinstance(error, Exception)):
+                raise
+            if self._session is not None:
+                await self._session.rollback()
+            get_logger("rouptimize.db").warning(
+                "optional_commit_rolled_back", error_type=type(error).__name__
+            )
         finally:
             if self._session is not None:
                 await self._session.close()

@@ -41,6 +41,8 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     if isinstance(original, DomainError) and original.http_status < 500:
         body["message"] = original.message
         body["extensions"] = {"code": original.code, "details": original.details, "requestId": request_id}
+        # The caller's error, not ours: one line, no traceback (as REST logs a 4xx).
+        log.info("graphql_refused", request_id=request_id, code=original.code, path=error.path)
     elif original is None or isinstance(original, GraphQLError) or error.path is None:
         # Parse, validation, variable coercion and limit errors: the request itself is wrong.
         # (Execution errors always carry a path; these never do.)
@@ -200,6 +202,8 @@ async def _run(
         raise ValidationFailed.field("query", "subscriptions are served over WebSocket")
     # Public operations have no company to scope a key to; they are not idempotent by key.
     key = request.headers.get("idempotency-key") if mutation and principal.company_id is not None else None
+    # A query changes nothing that must outlive a failed commit (see UnitOfWork.commit_optional).
+    uow.commit_optional = not mutation
 
     async def produce() -> gateway.Answer:
         requested = _requested_cost(query, operation_name, variables)

@@ -74,3 +74,21 @@ async def test_api_tokens_are_rate_limited_on_graphql_too(
     # The bucket is the token's: REST requests of the same token draw on it too.
     rest = await client.get("/api/v1/branches", headers=tenant.headers("read"))
     assert rest.status_code == 429
+
+
+async def test_an_error_abandoning_sibling_fields_is_still_a_clean_answer(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    # `apiTokens` is refused (non-null, so the whole `data` goes) while `branch` may be reading:
+    # the read is cancelled mid-statement, and the answer must still be the refusal, not a 500.
+    tenant = await factory.tenant()
+    branch = await factory.branch(tenant)
+    query = f'{{ branch(id: "{branch["id"]}") {{ phone name }} apiTokens(first: 1) {{ nodes {{ id }} }} }}'
+    for _ in range(5):
+        response = await gql(client, tenant.write_token, query)
+        assert response.status_code == 200, response.text
+        codes = {e["extensions"]["code"] for e in response.json()["errors"]}
+        assert codes == {"insufficient_scope"}, response.text
+    # The connection went back to the pool whole: the next request is served normally.
+    after = await gql(client, tenant.write_token, f'{{ branch(id: "{branch["id"]}") {{ name }} }}')
+    assert after.json()["data"]["branch"]["name"] == branch["name"]
