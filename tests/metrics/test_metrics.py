@@ -330,9 +330,10 @@ async def test_worker_serves_queues_and_counts_deliveries(
                 break
             await asyncio.sleep(0.1)
     assert receiver.requests
-    assert value(after, succeeded, outcome="succeeded") == value(first, succeeded, outcome="succeeded") + 1
+    # At least this test's delivery: the worker also sends other companies' pending attempts.
+    assert value(after, succeeded, outcome="succeeded") >= value(first, succeeded, outcome="succeeded") + 1
     lag = "rouptimize_webhook_delivery_lag_seconds_count"
-    assert value(after, lag) == value(first, lag) + 1
+    assert value(after, lag) >= value(first, lag) + 1
     assert value(after, ran, actor="webhook.deliver", outcome="ok") > value(
         first, ran, actor="webhook.deliver"
     )
