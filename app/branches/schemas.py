@@ -16,6 +16,7 @@ from app.core.schemas import (
     ShortText,
     Timezone,
     UpdateModel,
+    field_error,
 )
 
 
@@ -31,7 +32,8 @@ class BranchCreate(InputModel):
     @model_validator(mode="after")
     def _both_or_neither(self) -> BranchCreate:
         if (self.latitude is None) != (self.longitude is None):
-            raise ValueError("latitude and longitude go together")
+            missing = "longitude" if self.longitude is None else "latitude"
+            raise field_error((missing,), "latitude and longitude go together", None)
         return self
 
 

@@ -20,6 +20,7 @@ from app.core.schemas import (
     ShortText,
     TimeOfDay,
     UpdateModel,
+    field_error,
 )
 from app.drivers.schemas import Email
 
@@ -58,7 +59,7 @@ ItemCount = Annotated[int, Field(ge=0)]
 
 def _check_window(start: dt.time | None, end: dt.time | None) -> None:
     if start is not None and end is not None and start >= end:
-        raise ValueError("timeWindowStart must be before timeWindowEnd")
+        raise field_error(("timeWindowEnd",), "must be after timeWindowStart", end.strftime("%H:%M"))
 
 
 class MissionCreate(InputModel):
@@ -205,7 +206,7 @@ class MissionFilters(QueryModel):
     @model_validator(mode="after")
     def _range(self) -> MissionFilters:
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError("dateFrom must not be after dateTo")
+            raise field_error(("dateTo",), "must not be before dateFrom", self.date_to.isoformat())
         return self
 
 
@@ -226,6 +227,46 @@ class MissionExportQuery(MissionFilters):
     format: ExportFormat | None = Field(
         None, description="`csv` or `json`; default from the Accept header (`text/csv`), else JSON."
     )
+
+
+class ExportRowOut(OutModel):
+    """A row of the export (JSON; CSV has the same columns): the mission flattened, with the names
+    of its route, driver and vehicle."""
+
+    id: uuid.UUID
+    external_id: str | None
+    branch_id: uuid.UUID
+    type: MissionType
+    date: dt.date
+    status: MissionStatus
+    customer_name: str | None
+    customer_phone: str | None
+    customer_email: str | None
+    address: str | None
+    latitude: float
+    longitude: float
+    time_window_start: dt.time | None
+    time_window_end: dt.time | None
+    service_duration_seconds: int
+    priority: int
+    weight_kg: float | None
+    volume_m3: float | None
+    items: int | None
+    notes: str | None
+    proof_required: bool
+    proofed_at: dt.datetime | None
+    failure_reason: str | None
+    route_id: uuid.UUID | None
+    route_name: str | None
+    sequence: int | None
+    eta: dt.datetime | None
+    etd: dt.datetime | None
+    driver_id: uuid.UUID | None
+    driver_name: str | None
+    vehicle_id: uuid.UUID | None
+    vehicle_name: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
 
 
 # --- bulk ---------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import enum
 import uuid
 from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
 
 from app.core.outbox import EVENT_TYPES
 from app.core.schemas import InputModel, OutModel, QueryModel, ResourceOut, ShortText, UpdateModel
@@ -48,7 +48,10 @@ def _check_types(values: list[str]) -> list[str]:
 WebhookUrl = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=2048), AfterValidator(check_url)
 ]
-EventTypes = Annotated[list[str], AfterValidator(_check_types)]
+EventTypes = Annotated[
+    list[Annotated[str, WithJsonSchema({"type": "string", "enum": [EVERY_TYPE, *sorted(EVENT_TYPES)]})]],
+    AfterValidator(_check_types),
+]
 EventTypeName = Annotated[str, StringConstraints(max_length=64)]
 
 
