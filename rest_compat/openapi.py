@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import JsonSchemaMode, models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, models_json_schema
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from app.core.envelope import json_response
 from app.core.idempotency import IDEMPOTENCY_KEY_PATTERN
 from app.core.principal import Scope
-from app.core.schemas import QueryModel
+from app.core.schemas import HHMM_PATTERN, QueryModel
 from rest_compat.router import PREFIXES
 from rest_compat.spec import Endpoint
 
@@ -51,6 +51,23 @@ _ERRORS = {
 }
 
 
+class _Schemas(GenerateJsonSchema):
+    """pydantic's JSON schemas, saying two things the server does that pydantic does not state."""
+
+    def time_schema(self, schema: Any) -> JsonSchemaValue:
+        # Times of day are HH:MM both ways (`format: time` would promise seconds and an offset).
+        return {"type": "string", "pattern": HHMM_PATTERN}
+
+    def str_schema(self, schema: Any) -> JsonSchemaValue:
+        json_schema = super().str_schema(schema)
+        least = schema.get("min_length") or 0
+        if schema.get("strip_whitespace") and least and "pattern" not in json_schema:
+            # Surrounding spaces are dropped before the length is checked: the text itself must
+            # hold `least` characters from its first non-space to its last.
+            json_schema["pattern"] = r"\S" if least == 1 else rf"\S[\s\S]{{{least - 2}}}\S"
+        return json_schema
+
+
 class _Components:
     """Every model's schema, made in one pass: two models of one name get distinct component
     names (module-qualified) instead of one silently standing for the other."""
@@ -65,7 +82,10 @@ class _Components:
             if endpoint.returns is not None:
                 wanted[(endpoint.returns, "serialization")] = None
         refs, document = models_json_schema(
-            list(wanted), by_alias=True, ref_template="#/components/schemas/{model}"
+            list(wanted),
+            by_alias=True,
+            ref_template="#/components/schemas/{model}",
+            schema_generator=_Schemas,
         )
         self.schemas: dict[str, Any] = document.get("$defs", {})
         self._refs = refs

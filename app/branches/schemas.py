@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import model_validator
+from pydantic import ConfigDict, model_validator
 
 from app.core.schemas import (
     ExternalId,
@@ -19,8 +19,20 @@ from app.core.schemas import (
     field_error,
 )
 
+_BOTH_OR_NEITHER = {
+    "anyOf": [
+        {"properties": {"latitude": {"type": "null"}, "longitude": {"type": "null"}}},
+        {
+            "required": ["latitude", "longitude"],
+            "properties": {"latitude": {"type": "number"}, "longitude": {"type": "number"}},
+        },
+    ]
+}
+
 
 class BranchCreate(InputModel):
+    model_config = ConfigDict(json_schema_extra=_BOTH_OR_NEITHER)
+
     external_id: ExternalId | None = None
     name: Name
     address: ShortText | None = None

@@ -25,6 +25,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from app.core.rows import Row
 
+# The largest value of a PostgreSQL `integer` column: counts stored as one are capped here.
+INT4_MAX = 2_147_483_647
 HHMM_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
 _HHMM = re.compile(HHMM_PATTERN)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -88,12 +90,15 @@ Timezone = Annotated[
 
 
 @cache
-def _temporal_fields(model: type[BaseModel]) -> tuple[tuple[str, Any], ...]:
-    """(wire name, reader) of the model's date and date-time fields."""
+def _wire_fields(model: type[BaseModel]) -> tuple[tuple[str, Any], ...]:
+    """(wire name, reader) of the model's date and date-time fields, and (wire name, None) of its
+    integer ones."""
     found: list[tuple[str, Any]] = []
     for name, info in model.model_fields.items():
         kinds = _plain_types(info.annotation)
-        if dt.datetime in kinds:
+        if int in kinds and float not in kinds:
+            found.append((info.alias or name, None))
+        elif dt.datetime in kinds:
             found.append((info.alias or name, _read_datetime))
         elif dt.date in kinds:
             found.append((info.alias or name, _read_date))
@@ -124,19 +129,25 @@ def _plain_types(annotation: Any) -> set[Any]:
     return {kind for arg in getattr(annotation, "__args__", ()) for kind in _plain_types(arg)}
 
 
-class _IsoTemporal(BaseModel):
+class _WireValues(BaseModel):
     """Dates and date-times are read as ISO 8601 text only: pydantic alone would also take `0` or
-    `0.5` for seconds since 1970. (Read here, so strict bodies get the parsed values.)"""
+    `0.5` for seconds since 1970. (Read here, so strict bodies get the parsed values.) Integers may
+    be written `12.0`."""
 
     @model_validator(mode="before")
     @classmethod
-    def _iso_8601(cls, data: Any) -> Any:
+    def _read_wire_values(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
         read = None
-        for alias, reader in _temporal_fields(cls):
+        for alias, reader in _wire_fields(cls):
             value = data.get(alias)
-            if isinstance(value, str):
+            if reader is None:
+                # JSON has one number type: 12.0 is the integer 12 (a schema's `integer` says so too).
+                if isinstance(value, float) and value.is_integer():
+                    read = read if read is not None else dict(data)
+                    read[alias] = int(value)
+            elif isinstance(value, str):
                 try:
                     parsed = reader(value)
                 except ValueError as exc:
@@ -146,7 +157,7 @@ class _IsoTemporal(BaseModel):
         return data if read is None else read
 
 
-class InputModel(_IsoTemporal):
+class InputModel(_WireValues):
     """A request body. JSON types are strict: `"12"` is not a number."""
 
     model_config = ConfigDict(alias_generator=to_camel, extra="forbid", strict=True, populate_by_name=False)
@@ -199,7 +210,7 @@ def _not_nullable(schema: dict[str, Any], model: Any) -> None:
             del prop["default"]
 
 
-class QueryModel(_IsoTemporal):
+class QueryModel(_WireValues):
     """Query parameters: strings on the wire, so types are coerced; unknown parameters are refused."""
 
     model_config = ConfigDict(alias_generator=to_camel, extra="forbid", populate_by_name=False)

@@ -5,9 +5,18 @@ import enum
 import uuid
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import ConfigDict, Field, RootModel, SkipValidation, StringConstraints, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    RootModel,
+    SkipValidation,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 from app.core.schemas import (
+    INT4_MAX,
     ExternalId,
     InputModel,
     Latitude,
@@ -54,7 +63,7 @@ ServiceSeconds = Annotated[int, Field(ge=0, le=86_400, description="Time spent a
 Priority = Annotated[int, Field(ge=0, le=3, description="0..3; higher is planned first when not all fit.")]
 Kilograms = Annotated[float, Field(ge=0)]
 CubicMetres = Annotated[float, Field(ge=0)]
-ItemCount = Annotated[int, Field(ge=0)]
+ItemCount = Annotated[int, Field(ge=0, le=INT4_MAX)]
 
 
 def _check_window(start: dt.time | None, end: dt.time | None) -> None:
@@ -277,9 +286,13 @@ BULK_LIMIT = 1000
 class MissionBulkCreate(InputModel):
     # Items are validated one by one by the service, so one bad item fails only itself: the schema
     # documents them as MissionCreate bodies but the envelope does not validate them.
-    missions: list[SkipValidation[MissionCreate]] = Field(
-        description=f"Up to {BULK_LIMIT} mission bodies, each exactly as POST /missions takes it."
-    )
+    missions: Annotated[
+        list[SkipValidation[MissionCreate]],
+        # Any item is taken: one that is not a valid mission body fails alone, in its result.
+        WithJsonSchema(
+            {"type": "array", "items": {"anyOf": [{"$ref": "#/components/schemas/MissionCreate"}, {}]}}
+        ),
+    ] = Field(description=f"Up to {BULK_LIMIT} mission bodies, each exactly as POST /missions takes it.")
 
 
 class BulkItemError(OutModel):

@@ -45,8 +45,15 @@ def _check_types(values: list[str]) -> list[str]:
     return sorted(set(values))
 
 
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+# What `check_url` accepts, as far as a pattern can say it (whether a name is public is not).
+URL_PATTERN = rf"^\s*https?://{_LABEL}(\.{_LABEL})*\.?(:{_PORT})?([/?#]\S*)?\s*$"
 WebhookUrl = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=2048), AfterValidator(check_url)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=2048),
+    AfterValidator(check_url),
+    WithJsonSchema({"type": "string", "maxLength": 2048, "pattern": URL_PATTERN}),
 ]
 EventTypes = Annotated[
     list[Annotated[str, WithJsonSchema({"type": "string", "enum": [EVERY_TYPE, *sorted(EVENT_TYPES)]})]],

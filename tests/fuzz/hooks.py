@@ -26,17 +26,29 @@ UNSTATEABLE_ISSUES = (
 )
 
 
-def unstateable_refusal(status: int, body: Any) -> bool:
+# Rules between two fields that a PATCH sends one of: the other is the stored record's.
+UNSTATEABLE_ON_UPDATE = (
+    "latitude and longitude go together",
+    "must be after openingTime",
+    "must be before closingTime",
+    "must be after timeWindowStart",
+    "must be before timeWindowEnd",
+    "must be after startsAt",
+    "must be before endsAt",
+)
+
+
+def unstateable_refusal(status: int, body: Any, method: str = "GET") -> bool:
     """A 422 whose every detail is one of the refusals above."""
     if status != 422 or not isinstance(body, dict):
         return False
+    known = UNSTATEABLE_ISSUES + (UNSTATEABLE_ON_UPDATE if method == "PATCH" else ())
     details = body.get("error", {}).get("details")
     return (
         isinstance(details, list)
         and bool(details)
         and all(
-            isinstance(d, dict) and any(str(d.get("issue", "")).startswith(i) for i in UNSTATEABLE_ISSUES)
-            for d in details
+            isinstance(d, dict) and any(str(d.get("issue", "")).startswith(i) for i in known) for d in details
         )
     )
 
@@ -49,4 +61,4 @@ def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool
         body = response.json()
     except ValueError:
         return True
-    return not unstateable_refusal(response.status_code, body)
+    return not unstateable_refusal(response.status_code, body, case.method)
