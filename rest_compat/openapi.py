@@ -234,8 +234,8 @@ def _operation(endpoint: Endpoint, components: _Components) -> dict[str, Any]:
     if endpoint.async_location is not None:
         responses["202"] = _accepted(endpoint, components)
     codes = {400, 413, 415, 422} if endpoint.mutating else {422}
-    if endpoint.surface != "auth":
-        codes |= {401, 403, 429}
+    # A sign-in answers a wrong password with 401 and repeated guesses with 429, like a credential.
+    codes |= {401, 429} if endpoint.surface == "auth" else {401, 403, 429}
     if "{id}" in endpoint.path:
         codes.add(404)
     if endpoint.mutating:

@@ -48,7 +48,10 @@ def _check_types(values: list[str]) -> list[str]:
 _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 # What `check_url` accepts, as far as a pattern can say it (whether a name is public is not).
-URL_PATTERN = rf"^\s*https?://{_LABEL}(\.{_LABEL})*\.?(:{_PORT})?([/?#]\S*)?\s*$"
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# A name's last label starts and ends with a letter: one ending in a digit is read as an IPv4 address.
+_HOST = rf"({_OCTET}(\.{_OCTET}){{3}}|({_LABEL}\.)*[A-Za-z]([A-Za-z0-9-]{{0,61}}[A-Za-z])?\.?)"
+URL_PATTERN = rf"^\s*https?://{_HOST}(:{_PORT})?([/?#][^\s\x00-\x1f\x7f]*)?\s*$"
 WebhookUrl = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=2048),
