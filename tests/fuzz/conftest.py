@@ -15,7 +15,7 @@ from tests.conftest import serve_api
 from tests.fixtures.factories import Factory, Tenant
 
 # Examples per operation (REST) or per document kind (GraphQL); FUZZ_EXAMPLES=200 digs deeper.
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 
 
 @dataclass

@@ -25,7 +25,7 @@ CODES = {
 } - {"internal_error"}
 SDL = str(schema)
 FUZZ_SETTINGS = settings(
-    max_examples=EXAMPLES * 10,
+    max_examples=EXAMPLES * 8,
     derandomize=True,
     deadline=None,
     database=None,
