@@ -111,7 +111,7 @@ async def test_required_fields_of_a_patch_are_named(client: httpx.AsyncClient, f
 async def test_query_dates_are_iso_8601_only(client: httpx.AsyncClient, fleet: dict[str, Any]) -> None:
     headers = fleet["tenant"].headers()
     for query, field in [("updatedSince=0.5", "updatedSince"), ("date=0", "date"),
-                         ("updatedSince=2026-01-01T10:00:00", "updatedSince")]:  # fmt: skip
+                         (f"updatedSince={days.day()}T10:00:00", "updatedSince")]:  # fmt: skip
         response = await client.get(f"/api/v1/missions?{query}", headers=headers)
         assert response.status_code == 422 and _fields(response) == [field], query
     for body_date in ["0", "20261126"]:
