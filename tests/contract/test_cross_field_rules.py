@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.core import jsonutil
 from tests.fixtures import days
 from tests.fixtures.factories import Factory, Tenant
 from tests.graphql.client import gql
@@ -128,3 +129,17 @@ async def test_an_unserved_method_of_a_concrete_path_is_405(
     assert response.status_code == 405 and response.headers["allow"] == "POST"
     response = await client.request("OPTIONS", f"/api/v1/missions/{fleet['mission']['id']}", headers=headers)
     assert response.status_code == 405 and response.headers["allow"] == "DELETE, GET, HEAD, PATCH"
+
+
+async def test_a_bulk_item_with_a_number_beyond_64_bits_fails_alone(
+    client: httpx.AsyncClient, fleet: dict[str, Any]
+) -> None:
+    item = {"branchId": fleet["branch"]["id"], "date": days.day(), "latitude": 41.0, "longitude": 29.0}
+    huge = jsonutil.dumps(item)[:-1] + b', "items": 1000000000000000000000000}'  # 25 digits
+    body = b'{"missions": [%s, %s]}' % (jsonutil.dumps({**item, "items": 1}), huge)
+    headers = fleet["tenant"].headers(**{"Content-Type": "application/json"})
+    response = await client.post("/api/v1/missions/bulk", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    first, second = response.json()["data"]
+    assert first["status"] == "created"
+    assert second["status"] == "error" and second["error"]["details"][0]["field"] == "items"

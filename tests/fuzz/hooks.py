@@ -4,8 +4,9 @@
 
 A schema-valid request may still be refused with 422 for facts no OpenAPI document can state:
 that an id names a record of the caller's company, that a cursor is one this API issued, or how two
-query parameters relate (`dateFrom` <= `dateTo`, both or neither). Those refusals, and only those,
-are not failures of `positive_data_acceptance`; every other check and every other 422 still is."""
+values relate (`dateFrom` <= `dateTo`, `openingTime` < `closingTime`, both or neither). Those
+refusals, and only those, are not failures of `positive_data_acceptance`; every other check and
+every other 422 still is."""
 
 from __future__ import annotations
 
@@ -23,12 +24,7 @@ UNSTATEABLE_ISSUES = (
     "must not be before dateFrom",
     "the range may span at most",
     "give either days or dateFrom/dateTo, not both",
-)
-
-
-# Rules between two fields that a PATCH sends one of: the other is the stored record's.
-UNSTATEABLE_ON_UPDATE = (
-    "latitude and longitude go together",
+    # One value after another (JSON Schema compares no two values).
     "must be after openingTime",
     "must be before closingTime",
     "must be after timeWindowStart",
@@ -36,6 +32,10 @@ UNSTATEABLE_ON_UPDATE = (
     "must be after startsAt",
     "must be before endsAt",
 )
+
+
+# A create's document states this one; a PATCH sends one field and the other is the stored record's.
+UNSTATEABLE_ON_UPDATE = ("latitude and longitude go together",)
 
 
 def unstateable_refusal(status: int, body: Any, method: str = "GET") -> bool:
