@@ -64,7 +64,9 @@ class _Schemas(GenerateJsonSchema):
         if schema.get("strip_whitespace") and least and "pattern" not in json_schema:
             # Surrounding spaces are dropped before the length is checked: the text itself must
             # hold `least` characters from its first non-space to its last.
-            json_schema["pattern"] = r"\S" if least == 1 else rf"\S[\s\S]{{{least - 2}}}\S"
+            # (Python's strip also drops \x1c-\x1f and \x85, which a regex's \s does not name.)
+            solid = r"[^\s\x1c-\x1f\x85]"
+            json_schema["pattern"] = solid if least == 1 else rf"{solid}[\s\S]{{{least - 2}}}{solid}"
         return json_schema
 
 

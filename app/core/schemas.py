@@ -169,6 +169,8 @@ class UpdateModel(InputModel):
     Fields listed in `required_fields` may be left out but never set to null."""
 
     required_fields: ClassVar[frozenset[str]] = frozenset()
+    # Rules between fields of the body, stated in its JSON schema (added to the top level).
+    schema_rules: ClassVar[dict[str, Any]] = {}
 
     model_config = ConfigDict(json_schema_extra=lambda schema, model: _not_nullable(schema, model))
 
@@ -208,6 +210,7 @@ def _not_nullable(schema: dict[str, Any], model: Any) -> None:
                 prop["anyOf"] = kept
         if prop.get("default", 0) is None:
             del prop["default"]
+    schema.update(getattr(model, "schema_rules", {}))
 
 
 class QueryModel(_WireValues):

@@ -105,6 +105,12 @@ class MissionUpdate(UpdateModel):
         {"branch_id", "type", "date", "latitude", "longitude", "service_duration_seconds", "priority",
          "proof_required", "status"}
     )  # fmt: skip
+    schema_rules: ClassVar[dict[str, Any]] = {
+        "anyOf": [  # a failureReason comes with the move to failed
+            {"properties": {"failureReason": {"type": "null"}}},
+            {"required": ["status"], "properties": {"status": {"const": "failed"}}},
+        ]
+    }
 
     external_id: ExternalId | None = None
     branch_id: uuid.UUID | None = None
