@@ -5,16 +5,19 @@ from __future__ import annotations
 import importlib.util
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, models_json_schema
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from app.core.envelope import json_response
+from app.core.idempotency import IDEMPOTENCY_KEY_PATTERN
 from app.core.principal import Scope
+from app.core.schemas import HHMM_PATTERN, QueryModel
 from rest_compat.router import PREFIXES
 from rest_compat.spec import Endpoint
 
@@ -48,22 +51,58 @@ _ERRORS = {
 }
 
 
-class _Components:
-    def __init__(self) -> None:
-        self.schemas: dict[str, Any] = {}
+class _Schemas(GenerateJsonSchema):
+    """pydantic's JSON schemas, saying two things the server does that pydantic does not state."""
 
-    def ref(self, model: type[BaseModel], mode: Literal["validation", "serialization"]) -> dict[str, str]:
-        name = model.__name__
-        if name not in self.schemas:
-            schema = model.model_json_schema(
-                by_alias=True,
-                mode=mode,
-                ref_template="#/components/schemas/{model}",
-            )
-            for def_name, definition in schema.pop("$defs", {}).items():
-                self.schemas.setdefault(def_name, definition)
-            self.schemas[name] = schema
-        return {"$ref": f"#/components/schemas/{name}"}
+    def time_schema(self, schema: Any) -> JsonSchemaValue:
+        # Times of day are HH:MM both ways (`format: time` would promise seconds and an offset).
+        return {"type": "string", "pattern": HHMM_PATTERN}
+
+    def str_schema(self, schema: Any) -> JsonSchemaValue:
+        json_schema = super().str_schema(schema)
+        least = schema.get("min_length") or 0
+        if schema.get("strip_whitespace") and least and "pattern" not in json_schema:
+            # Surrounding spaces are dropped before the length is checked: the text itself must
+            # hold `least` characters from its first non-space to its last.
+            # (Python's strip also drops \x1c-\x1f and \x85, which a regex's \s does not name.)
+            solid = r"[^\s\x1c-\x1f\x85]"
+            json_schema["pattern"] = solid if least == 1 else rf"{solid}[\s\S]{{{least - 2}}}{solid}"
+        return json_schema
+
+
+class _Components:
+    """Every model's schema, made in one pass: two models of one name get distinct component
+    names (module-qualified) instead of one silently standing for the other."""
+
+    def __init__(self, endpoints: list[Endpoint]) -> None:
+        wanted: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {}
+        for endpoint in endpoints:
+            if endpoint.query is not None:
+                wanted[(endpoint.query, "validation")] = None
+            if endpoint.body is not None:
+                wanted[(endpoint.body, "validation")] = None
+            if endpoint.returns is not None:
+                wanted[(endpoint.returns, "serialization")] = None
+        refs, document = models_json_schema(
+            list(wanted),
+            by_alias=True,
+            ref_template="#/components/schemas/{model}",
+            schema_generator=_Schemas,
+        )
+        self.schemas: dict[str, Any] = document.get("$defs", {})
+        self._refs = refs
+        self._queries = {model for model, _ in wanted if issubclass(model, QueryModel)}
+
+    def ref(self, model: type[BaseModel], mode: JsonSchemaMode) -> dict[str, Any]:
+        return dict(self._refs[(model, mode)])
+
+    def inline(self, model: type[BaseModel]) -> dict[str, Any]:
+        """A query model's own schema (its parameters are listed one by one, not referenced)."""
+        return dict(self.schemas[self._refs[(model, "validation")]["$ref"].rsplit("/", 1)[1]])
+
+    def drop_queries(self) -> None:
+        for model in self._queries:
+            self.schemas.pop(self._refs[(model, "validation")]["$ref"].rsplit("/", 1)[1], None)
 
 
 def _error_schema() -> dict[str, Any]:
@@ -97,11 +136,10 @@ def _parameters(endpoint: Endpoint, components: _Components) -> list[dict[str, A
         for name in re.findall(r"{(\w+)}", endpoint.path)
     ]
     if endpoint.query is not None:
-        schema = endpoint.query.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
-        for def_name, definition in schema.get("$defs", {}).items():
-            components.schemas.setdefault(def_name, definition)
+        schema = components.inline(endpoint.query)
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
+            prop = dict(prop)
             description = prop.pop("description", "")
             params.append(
                 {
@@ -118,8 +156,9 @@ def _parameters(endpoint: Endpoint, components: _Components) -> list[dict[str, A
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-                "description": "Makes the write safe to retry for 24 hours.",
+                "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
+                "description": "1..255 printable ASCII characters, without surrounding spaces. "
+                "Makes the write safe to retry for 24 hours.",
             }
         )
     if endpoint.async_location is not None:
@@ -154,7 +193,13 @@ def _success(endpoint: Endpoint, components: _Components) -> dict[str, Any]:
     data: dict[str, Any] = (
         components.ref(endpoint.returns, "serialization") if endpoint.returns else {"type": "object"}
     )
-    if endpoint.many:
+    if endpoint.raw_response and endpoint.returns is not None:
+        schema = {
+            "type": "object",
+            "required": ["data"],
+            "properties": {"data": {"type": "array", "items": data}},
+        }
+    elif endpoint.many:
         schema = {
             "type": "object",
             "required": ["data", "pagination"],
@@ -191,8 +236,8 @@ def _operation(endpoint: Endpoint, components: _Components) -> dict[str, Any]:
     if endpoint.async_location is not None:
         responses["202"] = _accepted(endpoint, components)
     codes = {400, 413, 415, 422} if endpoint.mutating else {422}
-    if endpoint.surface != "auth":
-        codes |= {401, 403, 429}
+    # A sign-in answers a wrong password with 401 and repeated guesses with 429, like a credential.
+    codes |= {401, 429} if endpoint.surface == "auth" else {401, 403, 429}
     if "{id}" in endpoint.path:
         codes.add(404)
     if endpoint.mutating:
@@ -236,12 +281,36 @@ def _describe(endpoint: Endpoint) -> str:
     return f"{endpoint.description}\n\n{scope}{events}".strip()
 
 
+def _links(endpoint: Endpoint, endpoints: list[Endpoint]) -> dict[str, Any]:
+    """OpenAPI links from a create to every operation on the record it made (`/x` -> `/x/{id}...`),
+    so clients and stateful test tools can follow the new id."""
+    if endpoint.method != "POST" or endpoint.status != 201 or "{" in endpoint.path:
+        return {}
+    item = endpoint.path + "/{id}"
+    return {
+        target.operation_id: {
+            "operationId": target.operation_id,
+            "parameters": {"path.id": "$response.body#/data/id"},
+            "description": f"`data.id` of the answer is the `id` of {target.method} {target.path}.",
+        }
+        for target in endpoints
+        if target.surface == endpoint.surface
+        and (target.path == item or target.path.startswith(item + "/"))
+        and target.path.count("{") == 1
+    }
+
+
 def build_document(endpoints: list[Endpoint]) -> dict[str, Any]:
-    components = _Components()
+    components = _Components(endpoints)
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
         path = PREFIXES[endpoint.surface] + endpoint.path
-        paths.setdefault(path, {})[endpoint.method.lower()] = _operation(endpoint, components)
+        operation = _operation(endpoint, components)
+        links = _links(endpoint, endpoints)
+        if links:
+            operation["responses"][str(endpoint.status)]["links"] = links
+        paths.setdefault(path, {})[endpoint.method.lower()] = operation
+    components.drop_queries()
     components.schemas["Error"] = _error_schema()
     components.schemas["Pagination"] = {
         "type": "object",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -29,10 +30,32 @@ PREFIXES = {"api": "/api/v1", "settings": "/companies/me", "auth": "/auth"}
 
 
 def routes(endpoints: list[Endpoint]) -> list[Route]:
-    return [
-        Route(PREFIXES[ep.surface] + ep.path, _handler(ep), methods=[ep.method], name=ep.operation_id)
-        for ep in endpoints
-    ]
+    """One route per path, answering every method itself: a path with no endpoint for the method
+    is a 405 naming all the methods it serves, and a concrete path (`/missions/bulk`) is never
+    taken for a template (`/missions/{id}`) of another method. Concrete paths come first."""
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for ep in endpoints:
+        by_path.setdefault(PREFIXES[ep.surface] + ep.path, {})[ep.method] = ep
+    ordered = sorted(by_path.items(), key=lambda item: item[0].count("{"))
+    return [Route(path, _PathApp(methods), methods=None) for path, methods in ordered]
+
+
+class _PathApp:
+    """The ASGI app of one path (an instance, not a function, so Starlette hands it every method)."""
+
+    def __init__(self, endpoints: dict[str, Endpoint]) -> None:
+        self.handlers = {method: _handler(ep) for method, ep in endpoints.items()}
+        if "GET" in self.handlers:
+            self.handlers.setdefault("HEAD", self.handlers["GET"])
+        self.allow = ", ".join(sorted(self.handlers))
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        request = Request(scope, receive, send)
+        handler = self.handlers.get(request.method)
+        if handler is None:
+            raise HTTPException(405, headers={"Allow": self.allow})
+        response = await handler(request)
+        await response(scope, receive, send)
 
 
 def _handler(endpoint: Endpoint) -> Any:

@@ -48,7 +48,8 @@ class Endpoint:
     response_example: dict[str, Any] | None = None
     max_body_bytes: int | None = None
     surface: str = "api"  # "api" -> /api/v1 (API tokens); "settings" -> /companies/me (admin sessions)
-    # For endpoints that answer something other than JSON envelopes (CSV/streaming export).
+    # For endpoints that answer something other than JSON envelopes (CSV/streaming export). With
+    # `returns`, the JSON answer is `{"data": [<returns>, ...]}`, streamed, without pagination.
     raw_response: bool = False
     # Other representations of the answer, by media type, with an example of each (e.g. CSV).
     alternative_media: dict[str, str] = field(default_factory=dict)

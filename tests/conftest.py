@@ -105,11 +105,16 @@ def worker(services: Any) -> Iterator[subprocess.Popen[bytes]]:
 def api_server(services: Any) -> Iterator[str]:
     """The real API (`rouptimize serve-api`) in its own process on a loopback port, for what the
     in-process client cannot carry (WebSocket subscriptions): its base URL."""
+    yield from serve_api(services, "api.log")
+
+
+def serve_api(services: Any, log_name: str, **env: str) -> Iterator[str]:
+    """Run `rouptimize serve-api` on a free loopback port with `env` added; yields its base URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, **services.env(), "ROUPTIMIZE_DATA_DIR": str(get_settings().data_dir)}
-    log = open(get_settings().data_dir / "api.log", "wb")  # noqa: SIM115 (closed below)
+    env = {**os.environ, **services.env(), "ROUPTIMIZE_DATA_DIR": str(get_settings().data_dir), **env}
+    log = open(get_settings().data_dir / log_name, "wb")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve-api", "--host", "127.0.0.1", "--port", str(port)],
         env=env, stdout=log, stderr=log,

@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, Field, model_validator
 
-from app.core.schemas import ExternalId, InputModel, ListQuery, ResourceOut, UpdateModel
+from app.core.schemas import ExternalId, InputModel, ListQuery, ResourceOut, UpdateModel, field_error
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -28,7 +28,7 @@ class AssignmentCreate(InputModel):
     @model_validator(mode="after")
     def _order(self) -> AssignmentCreate:
         if self.ends_at is not None and self.ends_at <= self.starts_at:
-            raise ValueError("endsAt must be after startsAt")
+            raise field_error(("endsAt",), "must be after startsAt", self.ends_at.isoformat())
         return self
 
 

@@ -67,7 +67,9 @@ class AssignmentService(ResourceService[VehicleDriverAssignment]):
         names = ("vehicle_id", "driver_id", "starts_at", "ends_at")
         merged = {name: changes.get(name, getattr(record, name)) for name in names}
         if merged["ends_at"] is not None and merged["ends_at"] <= merged["starts_at"]:
-            raise ValidationFailed.field("endsAt", "must be after startsAt")
+            if "ends_at" in changes or "starts_at" not in changes:
+                raise ValidationFailed.field("endsAt", "must be after startsAt")
+            raise ValidationFailed.field("startsAt", "must be before endsAt")
         await self._check(uow, merged, record.id, changed=set(changes))
 
     async def _check(

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import model_validator
+from pydantic import ConfigDict, model_validator
+from pydantic.config import JsonDict
 
 from app.core.schemas import (
     ExternalId,
@@ -16,10 +17,23 @@ from app.core.schemas import (
     ShortText,
     Timezone,
     UpdateModel,
+    field_error,
 )
+
+_BOTH_OR_NEITHER: JsonDict = {
+    "anyOf": [
+        {"properties": {"latitude": {"type": "null"}, "longitude": {"type": "null"}}},
+        {
+            "required": ["latitude", "longitude"],
+            "properties": {"latitude": {"type": "number"}, "longitude": {"type": "number"}},
+        },
+    ]
+}
 
 
 class BranchCreate(InputModel):
+    model_config = ConfigDict(json_schema_extra=_BOTH_OR_NEITHER)
+
     external_id: ExternalId | None = None
     name: Name
     address: ShortText | None = None
@@ -31,7 +45,8 @@ class BranchCreate(InputModel):
     @model_validator(mode="after")
     def _both_or_neither(self) -> BranchCreate:
         if (self.latitude is None) != (self.longitude is None):
-            raise ValueError("latitude and longitude go together")
+            missing = "longitude" if self.longitude is None else "latitude"
+            raise field_error((missing,), "latitude and longitude go together", None)
         return self
 
 

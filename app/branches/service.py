@@ -28,7 +28,9 @@ class BranchService(ResourceService[Branch]):
         latitude = changes.get("latitude", record.latitude)
         longitude = changes.get("longitude", record.longitude)
         if (latitude is None) != (longitude is None):
-            raise ValidationFailed.field("latitude", "latitude and longitude go together")
+            # The field this change left alone or emptied: the one the caller must also send.
+            missing = "longitude" if longitude is None else "latitude"
+            raise ValidationFailed.field(missing, "latitude and longitude go together")
 
     async def dependants(self, uow: UnitOfWork, record: Branch) -> dict[str, list[uuid.UUID]]:
         from app.core.repository import Repository

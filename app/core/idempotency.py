@@ -25,7 +25,9 @@ from app.core.db import UnitOfWork
 from app.core.errors import IdempotencyKeyInUse, IdempotencyKeyReused, ValidationFailed
 from app.core.security import seal, unseal
 
-_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
+# Printable ASCII; HTTP drops a header value's surrounding spaces, so a key has none.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]([\x20-\x7e]{0,253}[\x21-\x7e])?$"
+_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 # Response headers worth replaying; the rest (request id, rate limits) describe the new request.
 REPLAYED_HEADERS = ("content-type", "location")
 

@@ -16,13 +16,31 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from app.core.rows import Row
 
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# The largest value of a PostgreSQL `integer` column: counts stored as one are capped here.
+INT4_MAX = 2_147_483_647
+HHMM_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+_HHMM = re.compile(HHMM_PATTERN)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def field_error(loc: tuple[str | int, ...], issue: str, value: Any = None) -> ValidationError:
+    """A refusal that names its field (`loc` in wire names, e.g. `("missionIds", 1)`), for rules
+    that read several fields: raised from a validator, pydantic reports it at that path rather
+    than at the model (which the error envelope could only call `body`)."""
+    error = PydanticCustomError("value_error", "{issue}", {"issue": issue})
+    return ValidationError.from_exception_data(
+        "value_error", [InitErrorDetails(type=error, loc=loc, input=value)]
+    )
 
 
 def _parse_hhmm(value: Any) -> Any:
@@ -53,17 +71,93 @@ def _zones() -> set[str]:
     return _zone_cache
 
 
-TimeOfDay = Annotated[dt.time, BeforeValidator(_parse_hhmm)]
+TimeOfDay = Annotated[
+    dt.time,
+    BeforeValidator(_parse_hhmm),
+    WithJsonSchema({"type": "string", "pattern": HHMM_PATTERN, "examples": ["09:30"]}, mode="validation"),
+]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(max_length=500)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40)]
-Timezone = Annotated[str, AfterValidator(_check_timezone)]
+Timezone = Annotated[
+    str,
+    AfterValidator(_check_timezone),
+    WithJsonSchema({"type": "string", "enum": sorted(_zones()), "examples": ["Europe/Istanbul"]}),
+]
 
 
-class InputModel(BaseModel):
+@cache
+def _wire_fields(model: type[BaseModel]) -> tuple[tuple[str, Any], ...]:
+    """(wire name, reader) of the model's date and date-time fields, and (wire name, None) of its
+    integer ones."""
+    found: list[tuple[str, Any]] = []
+    for name, info in model.model_fields.items():
+        kinds = _plain_types(info.annotation)
+        if int in kinds and float not in kinds:
+            found.append((info.alias or name, None))
+        elif dt.datetime in kinds:
+            found.append((info.alias or name, _read_datetime))
+        elif dt.date in kinds:
+            found.append((info.alias or name, _read_date))
+    return tuple(found)
+
+
+def _read_date(value: str) -> dt.date:
+    if not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be an ISO 8601 date (YYYY-MM-DD)")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an existing day (YYYY-MM-DD)") from None
+
+
+def _read_datetime(value: str) -> dt.datetime:
+    if not _ISO_DATETIME.fullmatch(value):
+        raise ValueError("must be an ISO 8601 date-time with a time zone (2026-11-26T08:30:00Z)")
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an existing moment (2026-11-26T08:30:00Z)") from None
+
+
+def _plain_types(annotation: Any) -> set[Any]:
+    if isinstance(annotation, type):
+        return {annotation}
+    return {kind for arg in getattr(annotation, "__args__", ()) for kind in _plain_types(arg)}
+
+
+class _WireValues(BaseModel):
+    """Dates and date-times are read as ISO 8601 text only: pydantic alone would also take `0` or
+    `0.5` for seconds since 1970. (Read here, so strict bodies get the parsed values.) Integers may
+    be written `12.0`."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_wire_values(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        read = None
+        for alias, reader in _wire_fields(cls):
+            value = data.get(alias)
+            if reader is None:
+                # JSON has one number type: 12.0 is the integer 12 (a schema's `integer` says so too).
+                if isinstance(value, float) and value.is_integer():
+                    read = read if read is not None else dict(data)
+                    read[alias] = int(value)
+            elif isinstance(value, str):
+                try:
+                    parsed = reader(value)
+                except ValueError as exc:
+                    raise field_error((alias,), str(exc), value) from None
+                read = read if read is not None else dict(data)
+                read[alias] = parsed
+        return data if read is None else read
+
+
+class InputModel(_WireValues):
     """A request body. JSON types are strict: `"12"` is not a number."""
 
     model_config = ConfigDict(alias_generator=to_camel, extra="forbid", strict=True, populate_by_name=False)
@@ -75,19 +169,51 @@ class UpdateModel(InputModel):
     Fields listed in `required_fields` may be left out but never set to null."""
 
     required_fields: ClassVar[frozenset[str]] = frozenset()
+    # Rules between fields of the body, stated in its JSON schema (added to the top level).
+    schema_rules: ClassVar[dict[str, Any]] = {}
+
+    model_config = ConfigDict(json_schema_extra=lambda schema, model: _not_nullable(schema, model))
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> UpdateModel:
-        nulls = [name for name in self.model_fields_set & self.required_fields if getattr(self, name) is None]
+        nulls = sorted(
+            name for name in self.model_fields_set & self.required_fields if getattr(self, name) is None
+        )
         if nulls:
-            raise ValueError(f"{', '.join(to_camel(n) for n in sorted(nulls))} may not be null")
+            error = PydanticCustomError("value_error", "may not be null")
+            raise ValidationError.from_exception_data(
+                "value_error",
+                [InitErrorDetails(type=error, loc=(self._alias(name),), input=None) for name in nulls],
+            )
         return self
+
+    @classmethod
+    def _alias(cls, name: str) -> str:
+        return cls.model_fields[name].alias or name
 
     def changes(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set}
 
 
-class QueryModel(BaseModel):
+def _not_nullable(schema: dict[str, Any], model: Any) -> None:
+    """The document says what the validator above enforces: `required_fields` take no null."""
+    for name in getattr(model, "required_fields", ()):
+        prop = schema.get("properties", {}).get(model._alias(name))
+        if prop is None:
+            continue
+        if "anyOf" in prop:
+            kept = [option for option in prop["anyOf"] if option != {"type": "null"}]
+            if len(kept) == 1:
+                del prop["anyOf"]
+                prop.update(kept[0])
+            else:
+                prop["anyOf"] = kept
+        if prop.get("default", 0) is None:
+            del prop["default"]
+    schema.update(getattr(model, "schema_rules", {}))
+
+
+class QueryModel(_WireValues):
     """Query parameters: strings on the wire, so types are coerced; unknown parameters are refused."""
 
     model_config = ConfigDict(alias_generator=to_camel, extra="forbid", populate_by_name=False)

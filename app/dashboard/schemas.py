@@ -8,8 +8,7 @@ import uuid
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from app.core.errors import ValidationFailed
-from app.core.schemas import OutModel, QueryModel
+from app.core.schemas import OutModel, QueryModel, field_error
 from app.missions.schemas import ActorOut, ChangeOut
 from app.reports.schemas import MissionStatusCounts, RouteStatusCounts, check_range
 
@@ -91,8 +90,8 @@ class ChartsQuery(QueryModel):
     @model_validator(mode="after")
     def _together(self) -> ChartsQuery:
         if (self.date_from is None) != (self.date_to is None):
-            # Raised as the contract's error directly: a model-level pydantic error has no field.
-            raise ValidationFailed.field("dateTo", "dateFrom and dateTo go together")
+            missing = "dateTo" if self.date_to is None else "dateFrom"
+            raise field_error((missing,), "dateFrom and dateTo go together")
         return self
 
 

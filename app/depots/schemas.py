@@ -17,6 +17,7 @@ from app.core.schemas import (
     ShortText,
     TimeOfDay,
     UpdateModel,
+    field_error,
 )
 
 
@@ -33,7 +34,7 @@ class DepotCreate(InputModel):
     @model_validator(mode="after")
     def _hours(self) -> DepotCreate:
         if self.opening_time and self.closing_time and self.opening_time >= self.closing_time:
-            raise ValueError("openingTime must be before closingTime")
+            raise field_error(("closingTime",), "must be after openingTime", self.closing_time)
         return self
 
 

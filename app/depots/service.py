@@ -43,6 +43,8 @@ class DepotService(ResourceService[Depot]):
         opening = changes.get("opening_time", record.opening_time)
         closing = changes.get("closing_time", record.closing_time)
         if opening and closing and opening >= closing:
+            if "closing_time" in changes or "opening_time" not in changes:
+                raise ValidationFailed.field("closingTime", "must be after openingTime")
             raise ValidationFailed.field("openingTime", "must be before closingTime")
 
     async def dependants(self, uow: UnitOfWork, record: Depot) -> dict[str, list[uuid.UUID]]:

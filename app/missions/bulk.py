@@ -6,6 +6,7 @@ their history entries and events (`bulk_rows.import_statement`)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -147,9 +148,19 @@ def _validate_all(items: list[Any]) -> list[MissionCreate] | None:
     if not all(isinstance(item, dict) for item in items):
         return None
     try:
-        return _ITEMS.validate_json(jsonutil.dumps(items))
+        return _ITEMS.validate_json(_as_json(items))
     except ValidationError:
         return None
+
+
+def _as_json(value: Any) -> bytes:
+    """Parsed JSON back to text. JSON numbers have no size limit and orjson's integers stop at 64
+    bits: such a number (too large for every field) is written by the standard library instead,
+    so validation refuses it on its field."""
+    try:
+        return jsonutil.dumps(value)
+    except TypeError:
+        return json.dumps(value).encode()
 
 
 def _validate(raw: Any) -> MissionCreate:
@@ -157,7 +168,7 @@ def _validate(raw: Any) -> MissionCreate:
         raise ValidationFailed.field("body", "must be a JSON object")
     try:
         # JSON mode, as a single create parses its body: strict types, dates as strings.
-        return MissionCreate.model_validate_json(jsonutil.dumps(raw))
+        return MissionCreate.model_validate_json(_as_json(raw))
     except ValidationError as exc:
         raise validation_failed(exc) from None
 

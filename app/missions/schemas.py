@@ -5,9 +5,18 @@ import enum
 import uuid
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import ConfigDict, Field, RootModel, SkipValidation, StringConstraints, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    RootModel,
+    SkipValidation,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 from app.core.schemas import (
+    INT4_MAX,
     ExternalId,
     InputModel,
     Latitude,
@@ -20,6 +29,7 @@ from app.core.schemas import (
     ShortText,
     TimeOfDay,
     UpdateModel,
+    field_error,
 )
 from app.drivers.schemas import Email
 
@@ -53,12 +63,12 @@ ServiceSeconds = Annotated[int, Field(ge=0, le=86_400, description="Time spent a
 Priority = Annotated[int, Field(ge=0, le=3, description="0..3; higher is planned first when not all fit.")]
 Kilograms = Annotated[float, Field(ge=0)]
 CubicMetres = Annotated[float, Field(ge=0)]
-ItemCount = Annotated[int, Field(ge=0)]
+ItemCount = Annotated[int, Field(ge=0, le=INT4_MAX)]
 
 
 def _check_window(start: dt.time | None, end: dt.time | None) -> None:
     if start is not None and end is not None and start >= end:
-        raise ValueError("timeWindowStart must be before timeWindowEnd")
+        raise field_error(("timeWindowEnd",), "must be after timeWindowStart", end.strftime("%H:%M"))
 
 
 class MissionCreate(InputModel):
@@ -95,6 +105,12 @@ class MissionUpdate(UpdateModel):
         {"branch_id", "type", "date", "latitude", "longitude", "service_duration_seconds", "priority",
          "proof_required", "status"}
     )  # fmt: skip
+    schema_rules: ClassVar[dict[str, Any]] = {
+        "anyOf": [  # a failureReason comes with the move to failed
+            {"properties": {"failureReason": {"type": "null"}}},
+            {"required": ["status"], "properties": {"status": {"const": "failed"}}},
+        ]
+    }
 
     external_id: ExternalId | None = None
     branch_id: uuid.UUID | None = None
@@ -205,7 +221,7 @@ class MissionFilters(QueryModel):
     @model_validator(mode="after")
     def _range(self) -> MissionFilters:
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError("dateFrom must not be after dateTo")
+            raise field_error(("dateTo",), "must not be before dateFrom", self.date_to.isoformat())
         return self
 
 
@@ -228,6 +244,46 @@ class MissionExportQuery(MissionFilters):
     )
 
 
+class ExportRowOut(OutModel):
+    """A row of the export (JSON; CSV has the same columns): the mission flattened, with the names
+    of its route, driver and vehicle."""
+
+    id: uuid.UUID
+    external_id: str | None
+    branch_id: uuid.UUID
+    type: MissionType
+    date: dt.date
+    status: MissionStatus
+    customer_name: str | None
+    customer_phone: str | None
+    customer_email: str | None
+    address: str | None
+    latitude: float
+    longitude: float
+    time_window_start: dt.time | None
+    time_window_end: dt.time | None
+    service_duration_seconds: int
+    priority: int
+    weight_kg: float | None
+    volume_m3: float | None
+    items: int | None
+    notes: str | None
+    proof_required: bool
+    proofed_at: dt.datetime | None
+    failure_reason: str | None
+    route_id: uuid.UUID | None
+    route_name: str | None
+    sequence: int | None
+    eta: dt.datetime | None
+    etd: dt.datetime | None
+    driver_id: uuid.UUID | None
+    driver_name: str | None
+    vehicle_id: uuid.UUID | None
+    vehicle_name: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
 # --- bulk ---------------------------------------------------------------------------------------
 
 BULK_LIMIT = 1000
@@ -236,9 +292,13 @@ BULK_LIMIT = 1000
 class MissionBulkCreate(InputModel):
     # Items are validated one by one by the service, so one bad item fails only itself: the schema
     # documents them as MissionCreate bodies but the envelope does not validate them.
-    missions: list[SkipValidation[MissionCreate]] = Field(
-        description=f"Up to {BULK_LIMIT} mission bodies, each exactly as POST /missions takes it."
-    )
+    missions: Annotated[
+        list[SkipValidation[MissionCreate]],
+        # Any item is taken: one that is not a valid mission body fails alone, in its result.
+        WithJsonSchema(
+            {"type": "array", "items": {"anyOf": [{"$ref": "#/components/schemas/MissionCreate"}, {}]}}
+        ),
+    ] = Field(description=f"Up to {BULK_LIMIT} mission bodies, each exactly as POST /missions takes it.")
 
 
 class BulkItemError(OutModel):

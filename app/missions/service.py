@@ -164,7 +164,9 @@ class MissionService(ResourceService[Mission]):
         start = changes.get("time_window_start", record.time_window_start)
         end = changes.get("time_window_end", record.time_window_end)
         if start is not None and end is not None and start >= end:
-            raise ValidationFailed.field("timeWindowStart", "timeWindowStart must be before timeWindowEnd")
+            if "time_window_end" in changes or "time_window_start" not in changes:
+                raise ValidationFailed.field("timeWindowEnd", "must be after timeWindowStart")
+            raise ValidationFailed.field("timeWindowStart", "must be before timeWindowEnd")
 
     async def _proof_changes(
         self, uow: UnitOfWork, record: Mission, changes: dict[str, Any]

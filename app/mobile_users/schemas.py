@@ -8,7 +8,16 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from app.core.schemas import InputModel, ListQuery, OutModel, Phone, QueryModel, ResourceOut, UpdateModel
+from app.core.schemas import (
+    InputModel,
+    ListQuery,
+    OutModel,
+    Phone,
+    QueryModel,
+    ResourceOut,
+    UpdateModel,
+    field_error,
+)
 from app.drivers.schemas import Email
 
 
@@ -67,7 +76,9 @@ class SignIn(InputModel):
     @model_validator(mode="after")
     def _one_login(self) -> SignIn:
         if (self.phone is None) == (self.email is None):
-            raise ValueError("send either phone or email")
+            # Neither: the phone is missing; both: the email is one too many.
+            field = "phone" if self.phone is None else "email"
+            raise field_error((field,), "send either phone or email", None)
         return self
 
 

@@ -103,7 +103,7 @@ class FailuresOut(OutModel):
     reasons: list[FailureReasonCount]
 
 
-class ProofOut(OutModel):
+class ProofTotalsOut(OutModel):
     required: int = Field(description="Delivered or proofed missions that need proof.")
     proofed: int
     pending: int
@@ -141,7 +141,7 @@ class OverviewOut(OutModel):
     missions: MissionTotals
     on_time: OnTimeOut
     failures: FailuresOut
-    proof: ProofOut
+    proof: ProofTotalsOut
     routes: RouteTotals
     credits: CreditsOut
     daily: list[DayOut]

@@ -25,7 +25,7 @@ from app.reports.schemas import (
     OnTimeOut,
     OverviewOut,
     PeriodOut,
-    ProofOut,
+    ProofTotalsOut,
     ReportDetailsQuery,
     ReportQuery,
     RouteStatusCounts,
@@ -98,7 +98,7 @@ class ReportService:
                 total=by_status["failed"],
                 reasons=[FailureReasonCount(reason=r["reason"], count=r["count"]) for r in reasons],
             ),
-            proof=ProofOut(
+            proof=ProofTotalsOut(
                 required=proof_required,
                 proofed=proofed,
                 pending=proof_required - proofed,

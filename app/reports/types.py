@@ -52,7 +52,7 @@ class ReportFailures:
     pass
 
 
-@pydantic_type(model=schemas.ProofOut, all_fields=True)
+@pydantic_type(model=schemas.ProofTotalsOut, all_fields=True)
 class ReportProof:
     pass
 

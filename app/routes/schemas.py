@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, model_validator
 
-from app.core.schemas import ExternalId, InputModel, ListQuery, OutModel, ResourceOut, TimeOfDay
+from app.core.schemas import ExternalId, InputModel, ListQuery, OutModel, ResourceOut, TimeOfDay, field_error
 
 
 class RouteStatus(enum.StrEnum):
@@ -82,10 +82,10 @@ RouteName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 
 def _no_duplicates(ids: list[uuid.UUID], field: str = "missionIds") -> None:
     seen: set[uuid.UUID] = set()
-    for index, mission_id in enumerate(ids):
-        if mission_id in seen:
-            raise ValueError(f"{field}[{index}] repeats mission {mission_id}")
-        seen.add(mission_id)
+    for index, record_id in enumerate(ids):
+        if record_id in seen:
+            raise field_error((field, index), f"repeats {record_id}", str(record_id))
+        seen.add(record_id)
 
 
 class RouteCreate(InputModel):

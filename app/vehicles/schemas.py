@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, StringConstraints
 
-from app.core.schemas import ExternalId, InputModel, ListQuery, Name, ResourceOut, UpdateModel
+from app.core.schemas import INT4_MAX, ExternalId, InputModel, ListQuery, Name, ResourceOut, UpdateModel
 
 
 class VehicleType(enum.StrEnum):
@@ -25,7 +25,7 @@ class VehicleStatus(enum.StrEnum):
 PlateNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 Kilograms = Annotated[float, Field(ge=0, description="Kilograms; null = unlimited.")]
 CubicMetres = Annotated[float, Field(ge=0, description="Cubic metres; null = unlimited.")]
-Items = Annotated[int, Field(ge=0, description="Number of items; null = unlimited.")]
+Items = Annotated[int, Field(ge=0, le=INT4_MAX, description="Number of items; null = unlimited.")]
 Cost = Annotated[float, Field(ge=0, description="Cost per kilometre in the company's currency.")]
 
 

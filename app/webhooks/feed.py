@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -32,9 +32,13 @@ def _known_types(values: list[str]) -> list[str]:
 
 class EventQuery(QueryModel):
     after: EventId | None = Field(None, description="Only events after this one (the last id you read).")
-    types: Annotated[list[str], AfterValidator(_known_types)] | None = Field(
-        None, description="Repeatable: only events of these types."
-    )
+    types: (
+        Annotated[
+            list[Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(EVENT_TYPES)})]],
+            AfterValidator(_known_types),
+        ]
+        | None
+    ) = Field(None, description="Repeatable: only events of these types.")
     limit: int = Field(50, ge=1, le=200, description="Page size, 1..200.")
 
 

@@ -5,7 +5,7 @@ import enum
 import uuid
 from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
 
 from app.core.outbox import EVENT_TYPES
 from app.core.schemas import InputModel, OutModel, QueryModel, ResourceOut, ShortText, UpdateModel
@@ -45,10 +45,23 @@ def _check_types(values: list[str]) -> list[str]:
     return sorted(set(values))
 
 
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+# What `check_url` accepts, as far as a pattern can say it (whether a name is public is not).
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# A name's last label starts and ends with a letter: one ending in a digit is read as an IPv4 address.
+_HOST = rf"({_OCTET}(\.{_OCTET}){{3}}|({_LABEL}\.)*[A-Za-z]([A-Za-z0-9-]{{0,61}}[A-Za-z])?\.?)"
+URL_PATTERN = rf"^\s*https?://{_HOST}(:{_PORT})?([/?#][^\s\x00-\x1f\x7f]*)?\s*$"
 WebhookUrl = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=2048), AfterValidator(check_url)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=2048),
+    AfterValidator(check_url),
+    WithJsonSchema({"type": "string", "maxLength": 2048, "pattern": URL_PATTERN}),
 ]
-EventTypes = Annotated[list[str], AfterValidator(_check_types)]
+EventTypes = Annotated[
+    list[Annotated[str, WithJsonSchema({"type": "string", "enum": [EVERY_TYPE, *sorted(EVENT_TYPES)]})]],
+    AfterValidator(_check_types),
+]
 EventTypeName = Annotated[str, StringConstraints(max_length=64)]
 
 

@@ -143,7 +143,7 @@ class TestCharts:
     @pytest.mark.parametrize(
         ("query", "field"),
         [("days=6", "days"), ("days=91", "days"), (f"days=7&dateFrom={DAY}&dateTo={NEXT}", "days"),
-         (f"dateFrom={DAY}", "dateTo"), (f"dateTo={DAY}", "dateTo"),
+         (f"dateFrom={DAY}", "dateTo"), (f"dateTo={DAY}", "dateFrom"),
          (f"dateFrom={days.day(-366)}&dateTo={DAY}", "dateTo"),
          (f"dateFrom={NEXT}&dateTo={DAY}", "dateTo"), ("range=7", "range")],
     )  # fmt: skip

@@ -34,7 +34,7 @@ class TestDepots:
             ({"openingTime": "7:00"}, "openingTime"),
             ({"openingTime": "25:00"}, "openingTime"),
             ({"latitude": -91}, "latitude"),
-            ({"openingTime": "18:00", "closingTime": "08:00"}, "body"),
+            ({"openingTime": "18:00", "closingTime": "08:00"}, "closingTime"),
         ]
         for extra, field in cases:
             body = {"branchId": branch["id"], "name": "D", "latitude": 1.0, "longitude": 1.0, **extra}
