@@ -9,7 +9,6 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import mutations, nodes, queries
@@ -80,12 +79,6 @@ def _ids(world: World) -> list[str]:
     return [record_id for ids in world.ids.values() for record_id in ids] + [str(uuid.uuid4())]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="a refused non-null root field (e.g. apiTokens with an API token) makes graphql-core abandon "
-    "its siblings mid-query; the request's transaction is then invalid and its commit a 500 "
-    "(PendingRollbackError). To be fixed in the request pipeline, which is being reworked.",
-)
 def test_queries(fuzz_world: World) -> None:
     _fuzz(fuzz_world, queries(SDL, custom_scalars=_scalars(_ids(fuzz_world))))
 
