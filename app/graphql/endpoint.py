@@ -42,7 +42,7 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         body["message"] = original.message
         body["extensions"] = {"code": original.code, "details": original.details, "requestId": request_id}
         # The caller's error, not ours: one line, no traceback (as REST logs a 4xx).
-        log.info("graphql_refused", request_id=request_id, code=original.code, path=error.path)
+        log.info("graphql_refused", request_id=request_id, refusal=original.code, path=error.path)
     elif original is None or isinstance(original, GraphQLError) or error.path is None:
         # Parse, validation, variable coercion and limit errors: the request itself is wrong.
         # (Execution errors always carry a path; these never do.)

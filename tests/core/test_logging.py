@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 
+import httpx
 import pytest
 import structlog
 
 from app.core.logging import configure_logging
+from tests.fixtures.factories import Factory
+from tests.graphql.client import gql
 
 
 def test_library_records_are_json_lines_too(capsys: pytest.CaptureFixture[str]) -> None:
@@ -31,3 +35,24 @@ def test_library_records_are_json_lines_too(capsys: pytest.CaptureFixture[str]) 
     assert events["Started server process [42]"]["logger"] == "uvicorn.error"
     assert events["Worker is ready"]["level"] == "warning"
     assert not any("HTTP Request" in line["event"] for line in lines)
+
+
+async def test_a_callers_graphql_error_is_one_line_without_a_traceback(
+    client: httpx.AsyncClient, factory: Factory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant = await factory.tenant()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    configure_logging("INFO")
+    try:
+        capsys.readouterr()
+        missing = await gql(client, tenant.read_token, f'{{ branch(id: "{uuid.uuid4()}") {{ id }} }}')
+        output = capsys.readouterr().out
+    finally:
+        root.handlers[:], root.level = handlers, level
+        structlog.reset_defaults()
+    assert missing.json()["errors"][0]["extensions"]["code"] == "not_found"
+    lines = [json.loads(line) for line in output.splitlines() if line.strip()]
+    refused = [line for line in lines if line["event"] == "graphql_refused"]
+    assert len(refused) == 1 and refused[0]["refusal"] == "not_found" and refused[0]["level"] == "info"
+    assert "Traceback" not in output and "exception" not in refused[0]
