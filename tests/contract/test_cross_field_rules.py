@@ -15,10 +15,13 @@ from tests.graphql.client import gql
 
 
 def _fields(response: httpx.Response) -> list[str]:
+    """The fields a refusal names: REST's envelope, or a mutation's typed ValidationError."""
     body = response.json()
-    if "errors" in body:
-        return [d["field"] for e in body["errors"] for d in e["extensions"]["details"]]
-    return [d["field"] for d in body["error"]["details"]]
+    if "error" in body:
+        return [d["field"] for d in body["error"]["details"]]
+    [refused] = body["data"].values()
+    assert refused["__typename"] == "ValidationError", body
+    return [issue["field"] for issue in refused["fields"]]
 
 
 @pytest.fixture
@@ -40,7 +43,10 @@ async def _both(
 ) -> tuple[list[str], list[str]]:
     rest = await client.post(f"/api/v1{path}", json=body, headers=tenant.headers())
     assert rest.status_code == 422, rest.text
-    query = f"mutation($i: {type_name}!) {{ {mutation}(input: $i) {{ id }} }}"
+    query = (
+        f"mutation($i: {type_name}!) {{ {mutation}(input: $i) {{ __typename ... on ValidationError "
+        "{ fields { field issue } } } }"
+    )
     graphql = await gql(client, tenant.admin_session, query, {"i": body})
     return _fields(rest), _fields(graphql)
 
@@ -67,7 +73,10 @@ async def test_time_window_of_a_patch_names_the_field_sent(
         f"/api/v1/missions/{mission['id']}", json={"timeWindowStart": "13:00"}, headers=tenant.headers()
     )
     assert rest.status_code == 422 and _fields(rest) == ["timeWindowStart"]
-    query = "mutation($id: UUID!, $i: UpdateMissionInput!) { updateMission(id: $id, input: $i) { id } }"
+    query = (
+        "mutation($id: UUID!, $i: UpdateMissionInput!) { updateMission(id: $id, input: $i) {"
+        " __typename ... on ValidationError { fields { field issue } } } }"
+    )
     graphql = await gql(
         client, tenant.admin_session, query, {"id": mission["id"], "i": {"timeWindowEnd": "08:00"}}
     )
