@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import Column, DateTime, Index, LargeBinary, UniqueConstraint, inspect, select
+from sqlalchemy import Column, DateTime, Index, LargeBinary, UniqueConstraint, inspect, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import column_property
 from sqlmodel import Field, col
@@ -25,6 +25,8 @@ class Mission(TenantColumns, table=True):
         Index("ix_mission_route_sequence", "route_id", "sequence"),
         # Lists and exports page by (created_at, id) within a company.
         Index("ix_mission_company_created", "company_id", "created_at", "id"),
+        # Reports' failure reasons and failures section: the period's failed missions only.
+        Index("ix_mission_failed", "company_id", "date", postgresql_where=text("status = 'failed'")),
     )
 
     external_id: str | None = Field(default=None, max_length=255)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import DateTime, UniqueConstraint
+from sqlalchemy import DateTime, Index, UniqueConstraint
 from sqlmodel import Field
 
 from app.core.models import TenantColumns
@@ -13,7 +13,13 @@ class Route(TenantColumns, table=True):
     """One vehicle's ordered day of work. Its stops are its missions, ordered by `sequence`."""
 
     __tablename__ = "route"
-    __table_args__ = (UniqueConstraint("company_id", "external_id", name="uq_route_external_id"),)
+    __table_args__ = (
+        UniqueConstraint("company_id", "external_id", name="uq_route_external_id"),
+        # Reports: a day's or period's routes, and each listed driver's or vehicle's routes of it.
+        Index("ix_route_company_date", "company_id", "date"),
+        Index("ix_route_driver_date", "company_id", "driver_id", "date"),
+        Index("ix_route_vehicle_date", "company_id", "vehicle_id", "date"),
+    )
 
     external_id: str | None = Field(default=None, max_length=255)
     branch_id: uuid.UUID = Field(foreign_key="branch.id", index=True)
