@@ -93,7 +93,7 @@ def _with_branch(statement: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]
 
 def _day_scope(date_from: dt.date, date_to: dt.date, branch_id: uuid.UUID | None) -> list[Any]:
     """The company's rollup days of the period, of one branch if given."""
-    where = [report_day.c.date.between(date_from, date_to)]
+    where: list[Any] = [report_day.c.date.between(date_from, date_to)]
     if branch_id is not None:
         where.append(report_day.c.branch_id == branch_id)
     return where
