@@ -24,6 +24,9 @@ class ChangeRecord(SQLModel, table=True):
     __tablename__ = "change_history"
     __table_args__ = (
         Index("ix_change_history_resource", "company_id", "resource_type", "resource_id", "at"),
+        # Recent activity, newest first: read backward, company-wide or of one resource type.
+        Index("ix_change_history_recent", "company_id", "at", "id"),
+        Index("ix_change_history_recent_type", "company_id", "resource_type", "at", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)

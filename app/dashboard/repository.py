@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, distinct, extract, func, or_, select
+from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.sql import Select
 from sqlmodel import col
 
@@ -16,7 +16,6 @@ from app.core.db import UnitOfWork
 from app.core.history import ChangeRecord
 from app.core.pagination import decode_cursor, encode_cursor
 from app.drivers.models import Driver
-from app.missions.models import Mission
 from app.reports import repository as reports
 from app.routes.models import Route
 from app.vehicles.models import Vehicle
@@ -33,12 +32,9 @@ async def timezones(uow: UnitOfWork, branch_id: uuid.UUID | None) -> list[str]:
 
 
 async def missions_by_status(uow: UnitOfWork, day: dt.date, branch_id: uuid.UUID | None) -> dict[str, int]:
-    statement: Select[*tuple[Any, ...]] = (
-        select(col(Mission.status).label("status"), func.count().label("n"))
-        .where(*reports.mission_scope(uow, day, day, branch_id))
-        .group_by(Mission.status)
-    )
-    return {row["status"]: row["n"] for row in await uow.fetch(statement)}
+    """The day's missions by current status (from the rollups)."""
+    rows = await reports.missions_by_day(uow, day, day, branch_id)
+    return {status: rows[0][status] for status in reports.MISSION_STATUSES} if rows else {}
 
 
 async def routes_of_day(uow: UnitOfWork, day: dt.date, branch_id: uuid.UUID | None) -> Any:
@@ -97,12 +93,4 @@ async def activity(
 
 async def deliveries_by_hour(uow: UnitOfWork, *scope: Any) -> dict[int, int]:
     """Delivered/proofed missions of the period by the branch-local hour they finished."""
-    hour = extract("hour", reports.local_finish).label("hour")
-    statement = (
-        select(hour, func.count().label("n"))
-        .select_from(Mission)
-        .join(Branch, col(Branch.id) == Mission.branch_id)
-        .where(*reports.mission_scope(uow, *scope), reports.completed)
-        .group_by(hour)
-    )
-    return {int(row["hour"]): row["n"] for row in await uow.fetch(statement)}
+    return await reports.finish_hours(uow, *scope)

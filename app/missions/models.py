@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import Column, DateTime, Index, LargeBinary, UniqueConstraint, inspect, select
+from sqlalchemy import Column, DateTime, Index, LargeBinary, UniqueConstraint, inspect, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import column_property
 from sqlmodel import Field, col
@@ -28,6 +28,8 @@ class Mission(TenantColumns, table=True):
         company_key("mission"),
         same_company_reference("mission", "branch_id", "branch"),
         same_company_reference("mission", "route_id", "route"),
+        # Reports' failure reasons and failures section: the period's failed missions only.
+        Index("ix_mission_failed", "company_id", "date", postgresql_where=text("status = 'failed'")),
     )
 
     external_id: str | None = Field(default=None, max_length=255)

@@ -18,9 +18,10 @@ from sqlmodel import col
 from app.branches.models import Branch
 from app.core.db import UnitOfWork
 from app.core.pagination import decode_cursor, encode_cursor
-from app.credits.models import CreditLedgerEntry
 from app.drivers.models import Driver
 from app.missions.models import Mission
+from app.reports import models as rollups
+from app.reports.models import report_day, report_route
 from app.routes.models import Route
 from app.vehicles.models import Vehicle
 
@@ -90,37 +91,57 @@ def _with_branch(statement: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]
     return statement.join(Branch, col(Branch.id) == Mission.branch_id)
 
 
-async def missions_by_day(uow: UnitOfWork, *scope: Any) -> list[Any]:
-    """Per mission date: count per status, on-time figures and proof figures."""
-    columns = [count_if(col(Mission.status) == s).label(s) for s in MISSION_STATUSES]
-    statement = _with_branch(
+def _day_scope(date_from: dt.date, date_to: dt.date, branch_id: uuid.UUID | None) -> list[Any]:
+    """The company's rollup days of the period, of one branch if given."""
+    where: list[Any] = [report_day.c.date.between(date_from, date_to)]
+    if branch_id is not None:
+        where.append(report_day.c.branch_id == branch_id)
+    return where
+
+
+def _summed_days(uow: UnitOfWork, scope: tuple[Any, ...], columns: dict[str, str]) -> Select[Any]:
+    """Per date of the period, the sum over branches of each rollup column (as its label)."""
+    return (
         select(
-            col(Mission.date).label("date"),
-            func.count().label("total"),
-            *columns,
-            count_if(evaluated).label("evaluated"),
-            count_if(on_time).label("on_time"),
-            count_if(early).label("early"),
-            count_if(late).label("late"),
-            count_if(and_(completed, ~has_window)).label("without_window"),
-            count_if(and_(col(Mission.status).in_(DONE), col(Mission.proof_required))).label(
-                "proof_required"
-            ),
-            count_if(and_(col(Mission.status) == "proofed", col(Mission.proof_required))).label("proof_done"),
-        ).where(*mission_scope(uow, *scope))
+            report_day.c.date.label("date"),
+            *[
+                cast(func.sum(report_day.c[column]), Integer).label(label)
+                for label, column in columns.items()
+            ],
+        )
+        .where(report_day.c.company_id == uow.company_id, *_day_scope(*scope))
+        .group_by(report_day.c.date)
+        .order_by(report_day.c.date)
     )
-    return await uow.fetch(statement.group_by(col(Mission.date)).order_by(col(Mission.date)))
+
+
+# Mission figures per date, as the report services name them: the rollup columns of report_day.
+MISSION_DAY = {"total": "missions", **{name: name for name in rollups.MISSION_FIGURES[1:]}}
+ROUTE_DAY = {
+    "total": "routes",
+    **{status: f"routes_{status}" for status in ROUTE_STATUSES},
+    "distance": "route_distance",
+    "duration": "route_duration",
+}
+
+
+async def missions_by_day(uow: UnitOfWork, *scope: Any) -> list[Any]:
+    """Per mission date: count per status, on-time figures and proof figures (from the rollups)."""
+    return await uow.fetch(_summed_days(uow, scope, MISSION_DAY))
 
 
 async def routes_by_day(uow: UnitOfWork, *scope: Any) -> list[Any]:
+    """Per route date: count per status, planned distance and duration (from the rollups)."""
+    return await uow.fetch(_summed_days(uow, scope, ROUTE_DAY))
+
+
+async def finish_hours(uow: UnitOfWork, *scope: Any) -> dict[int, int]:
+    """Completed missions of the period by the branch-local hour they finished (from the rollups)."""
     statement = select(
-        col(Route.date).label("date"),
-        func.count().label("total"),
-        *[count_if(col(Route.status) == s).label(s) for s in ROUTE_STATUSES],
-        func.coalesce(func.sum(Route.total_distance_meters), 0).label("distance"),
-        func.coalesce(func.sum(Route.total_duration_seconds), 0).label("duration"),
-    ).where(*route_scope(uow, *scope))
-    return await uow.fetch(statement.group_by(col(Route.date)).order_by(col(Route.date)))
+        *[cast(func.coalesce(func.sum(report_day.c[name]), 0), Integer).label(name) for name in rollups.HOURS]
+    ).where(report_day.c.company_id == uow.company_id, *_day_scope(*scope))
+    row = (await uow.fetch(statement))[0]
+    return {hour: row[name] for hour, name in enumerate(rollups.HOURS)}
 
 
 async def failure_reasons(uow: UnitOfWork, *scope: Any, top: int = 20) -> list[Any]:
@@ -137,13 +158,11 @@ async def failure_reasons(uow: UnitOfWork, *scope: Any, top: int = 20) -> list[A
 
 async def credits(uow: UnitOfWork, *scope: Any) -> dict[str, int]:
     """Ledger movements of the period's missions, by kind (credits are charged per mission)."""
-    statement: Select[*tuple[Any, ...]] = (
-        select(col(CreditLedgerEntry.kind).label("kind"), func.sum(CreditLedgerEntry.amount).label("amount"))
-        .join(Mission, col(Mission.id) == CreditLedgerEntry.mission_id)
-        .where(col(CreditLedgerEntry.company_id) == uow.company_id, *mission_scope(uow, *scope))
-        .group_by(CreditLedgerEntry.kind)
-    )
-    return {row["kind"]: int(row["amount"]) for row in await uow.fetch(statement)}
+    statement = select(
+        func.coalesce(func.sum(report_day.c.credits_consumed), 0).label("consume"),
+        func.coalesce(func.sum(report_day.c.credits_refunded), 0).label("refund"),
+    ).where(report_day.c.company_id == uow.company_id, *_day_scope(*scope))
+    return {kind: int(amount) for kind, amount in dict((await uow.fetch(statement))[0]).items()}
 
 
 # --- detail rows --------------------------------------------------------------------------------
@@ -194,17 +213,7 @@ async def mission_rows(
 
 
 async def route_rows(uow: UnitOfWork, scope: tuple[Any, ...], cursor: str | None, limit: int) -> Any:
-    stops = (
-        select(
-            col(Mission.route_id).label("route_id"),
-            func.count().label("stops"),
-            count_if(col(Mission.status).in_(DONE)).label("delivered"),
-            count_if(col(Mission.status) == "failed").label("failed"),
-        )
-        .where(col(Mission.company_id) == uow.company_id, col(Mission.route_id).is_not(None))
-        .group_by(col(Mission.route_id))
-        .subquery()
-    )
+    stops = report_route
     statement = (
         select(
             col(Route.created_at).label("_created"),
@@ -220,120 +229,109 @@ async def route_rows(uow: UnitOfWork, scope: tuple[Any, ...], cursor: str | None
     return await page(uow, _keyset(statement, Route.created_at, Route.id, cursor, limit), limit)
 
 
+def _page_of(
+    model: Any, uow: UnitOfWork, branch_id: uuid.UUID | None, cursor: str | None, limit: int, *columns: Any
+) -> Any:
+    """One keyset page of the company's (or branch's) drivers or vehicles, as a subquery: the
+    period's figures are then read for those rows only."""
+    where = [model.company_id == uow.company_id]
+    if branch_id is not None:
+        where.append(model.branch_id == branch_id)
+    statement = select(col(model.created_at).label("_created"), col(model.id).label("_id"), *columns).where(
+        *where
+    )
+    return _keyset(statement, model.created_at, model.id, cursor, limit).subquery("listed")
+
+
+def _routes_of(uow: UnitOfWork, column: Any, listed: Any, date_from: dt.date, date_to: dt.date) -> list[Any]:
+    """A listed driver's or vehicle's routes of the period (ix_route_driver_date / _vehicle_date)."""
+    return [
+        col(Route.company_id) == uow.company_id,
+        column == listed.c._id,
+        col(Route.date).between(date_from, date_to),
+    ]
+
+
 async def driver_rows(uow: UnitOfWork, scope: tuple[Any, ...], cursor: str | None, limit: int) -> Any:
     """Drivers of the company (or branch) with the period's work on their routes: routes and
-    planned distance from the routes, missions from the routes' current stops."""
+    planned distance from the routes, missions from the routes' current stops (report_route)."""
     date_from, date_to, branch_id = scope
-    in_period = [col(Route.company_id) == uow.company_id, col(Route.date).between(date_from, date_to)]
-    routes = (
+    listed = _page_of(
+        Driver, uow, branch_id, cursor, limit,
+        col(Driver.first_name), col(Driver.last_name), col(Driver.branch_id), col(Driver.status),
+    )  # fmt: skip
+    work = (
         select(
-            col(Route.driver_id).label("driver_id"),
             func.count().label("routes"),
             count_if(col(Route.status) == "completed").label("completed_routes"),
             func.sum(Route.total_distance_meters).label("distance"),
             func.sum(Route.total_duration_seconds).label("duration"),
+            *[
+                func.sum(report_route.c[name]).label(name)
+                for name in ("stops", "delivered", "failed", "on_time", "evaluated")
+            ],
         )
-        .where(*in_period, col(Route.driver_id).is_not(None))
-        .group_by(col(Route.driver_id))
-        .subquery()
+        .select_from(Route)
+        .outerjoin(report_route, report_route.c.route_id == Route.id)
+        .where(*_routes_of(uow, col(Route.driver_id), listed, date_from, date_to))
+        .lateral("work")
     )
-    work = (
-        select(
-            col(Route.driver_id).label("driver_id"),
-            func.count().label("missions"),
-            count_if(col(Mission.status).in_(DONE)).label("delivered"),
-            count_if(col(Mission.status) == "failed").label("failed"),
-            count_if(on_time).label("on_time"),
-            count_if(evaluated).label("evaluated"),
-        )
-        .select_from(Mission)
-        .join(Route, col(Route.id) == Mission.route_id)
-        .join(Branch, col(Branch.id) == Mission.branch_id)
-        .where(col(Mission.company_id) == uow.company_id, *in_period, col(Route.driver_id).is_not(None))
-        .group_by(col(Route.driver_id))
-        .subquery()
-    )
-    where = [col(Driver.company_id) == uow.company_id]
-    if branch_id is not None:
-        where.append(col(Driver.branch_id) == branch_id)
     zero = literal(0)
     statement: Select[*tuple[Any, ...]] = (
         select(
-            col(Driver.created_at).label("_created"),
-            col(Driver.id).label("_id"),
-            col(Driver.first_name),
-            col(Driver.last_name),
-            col(Driver.branch_id),
-            col(Driver.status),
-            func.coalesce(routes.c.routes, zero).label("routes"),
-            func.coalesce(routes.c.completed_routes, zero).label("completed_routes"),
-            cast(func.coalesce(routes.c.distance, zero), Integer).label("distance"),
-            cast(func.coalesce(routes.c.duration, zero), Integer).label("duration"),
-            func.coalesce(work.c.missions, zero).label("missions"),
-            func.coalesce(work.c.delivered, zero).label("delivered"),
-            func.coalesce(work.c.failed, zero).label("failed"),
-            func.coalesce(work.c.on_time, zero).label("on_time"),
-            func.coalesce(work.c.evaluated, zero).label("evaluated"),
+            *[c for c in listed.c],
+            work.c.routes,
+            work.c.completed_routes,
+            cast(func.coalesce(work.c.distance, zero), Integer).label("distance"),
+            cast(func.coalesce(work.c.duration, zero), Integer).label("duration"),
+            cast(func.coalesce(work.c.stops, zero), Integer).label("missions"),
+            *[
+                cast(func.coalesce(work.c[name], zero), Integer).label(name)
+                for name in ("delivered", "failed", "on_time", "evaluated")
+            ],
         )  # fmt: skip
-        .outerjoin(routes, routes.c.driver_id == Driver.id)
-        .outerjoin(work, work.c.driver_id == Driver.id)
-        .where(*where)
+        .select_from(listed)
+        .outerjoin(work, literal(True))
+        .order_by(listed.c._created, listed.c._id)
     )
-    return await page(uow, _keyset(statement, Driver.created_at, Driver.id, cursor, limit), limit)
+    return await page(uow, statement, limit)
 
 
 async def vehicle_rows(uow: UnitOfWork, scope: tuple[Any, ...], cursor: str | None, limit: int) -> Any:
     """Vehicles with the period's routes; utilisation is the mean, over its routes, of each route's
-    summed mission load against the vehicle's capacity (null where the capacity is unlimited)."""
+    summed mission load (report_route) against the vehicle's capacity (null where the capacity is
+    unlimited)."""
     date_from, date_to, branch_id = scope
-    load = (
-        select(
-            col(Mission.route_id).label("route_id"),
-            func.count().label("stops"),
-            func.coalesce(func.sum(Mission.weight_kg), 0).label("weight"),
-            func.coalesce(func.sum(Mission.volume_m3), 0).label("volume"),
-            func.coalesce(func.sum(Mission.items), 0).label("item_count"),
-        )
-        .where(col(Mission.company_id) == uow.company_id, col(Mission.route_id).is_not(None))
-        .group_by(col(Mission.route_id))
-        .subquery()
+    listed = _page_of(
+        Vehicle, uow, branch_id, cursor, limit, *[getattr(Vehicle, name) for name in VEHICLE_COLUMNS]
     )
+    load = report_route
 
     def share(amount: Any, capacity: Any) -> Any:
         return func.avg(func.coalesce(amount, 0) / func.nullif(capacity, 0))
 
     per_vehicle = (
         select(
-            col(Route.vehicle_id).label("vehicle_id"),
             func.count().label("routes"),
             func.sum(func.coalesce(load.c.stops, 0)).label("stops"),
             func.sum(Route.total_distance_meters).label("distance"),
             func.sum(Route.total_duration_seconds).label("duration"),
             func.sum(func.coalesce(load.c.weight, 0)).label("weight"),
             func.sum(func.coalesce(load.c.volume, 0)).label("volume"),
-            func.sum(func.coalesce(load.c.item_count, 0)).label("item_count"),
-            share(load.c.weight, Vehicle.capacity_weight_kg).label("weight_share"),
-            share(load.c.volume, Vehicle.capacity_volume_m3).label("volume_share"),
-            share(load.c.item_count, Vehicle.capacity_items).label("items_share"),
+            func.sum(func.coalesce(load.c["items"], 0)).label("item_count"),
+            share(load.c.weight, listed.c.capacity_weight_kg).label("weight_share"),
+            share(load.c.volume, listed.c.capacity_volume_m3).label("volume_share"),
+            share(load.c["items"], listed.c.capacity_items).label("items_share"),
         )
         .select_from(Route)
-        .join(Vehicle, col(Vehicle.id) == Route.vehicle_id)
         .outerjoin(load, load.c.route_id == Route.id)
-        .where(col(Route.company_id) == uow.company_id, col(Route.date).between(date_from, date_to))
-        .group_by(col(Route.vehicle_id))
-        .subquery()
+        .where(*_routes_of(uow, col(Route.vehicle_id), listed, date_from, date_to))
+        .lateral("per_vehicle")
     )
-    where = [col(Vehicle.company_id) == uow.company_id]
-    if branch_id is not None:
-        where.append(col(Vehicle.branch_id) == branch_id)
     statement = (
-        select(
-            col(Vehicle.created_at).label("_created"),
-            col(Vehicle.id).label("_id"),
-            *[getattr(Vehicle, name) for name in VEHICLE_COLUMNS],
-            *[c for c in per_vehicle.c if c.name != "vehicle_id"],
-        )  # fmt: skip
-        .outerjoin(per_vehicle, per_vehicle.c.vehicle_id == Vehicle.id)
-        .where(*where)
+        select(*[c for c in listed.c], *[c for c in per_vehicle.c])
+        .select_from(listed)
+        .outerjoin(per_vehicle, literal(True))
+        .order_by(listed.c._created, listed.c._id)
     )
-    return await page(uow, _keyset(statement, Vehicle.created_at, Vehicle.id, cursor, limit), limit)
+    return await page(uow, statement, limit)

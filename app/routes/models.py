@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import DateTime, UniqueConstraint
+from sqlalchemy import DateTime, Index, UniqueConstraint
 from sqlmodel import Field
 
 from app.core.models import TenantColumns, company_key, same_company_reference
@@ -22,6 +22,10 @@ class Route(TenantColumns, table=True):
         same_company_reference("route", "vehicle_id", "vehicle", ondelete="SET NULL"),
         same_company_reference("route", "start_depot_id", "depot"),
         same_company_reference("route", "end_depot_id", "depot"),
+        # Reports: a day's or period's routes, and each listed driver's or vehicle's routes of it.
+        Index("ix_route_company_date", "company_id", "date"),
+        Index("ix_route_driver_date", "company_id", "driver_id", "date"),
+        Index("ix_route_vehicle_date", "company_id", "vehicle_id", "date"),
     )
 
     external_id: str | None = Field(default=None, max_length=255)
