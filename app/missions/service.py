@@ -359,8 +359,10 @@ class MissionService(ResourceService[Mission]):
             )
             .order_by(col(Route.created_at), col(Route.id))
         )
-        missions = await uow.scalars(
-            select(Mission)
+        # Only the columns the map shows, as plain rows: a busy day holds thousands of missions.
+        shown = [getattr(Mission, field) for field in MissionSummaryOut.model_fields]
+        missions = await uow.fetch(
+            select(col(Mission.route_id), *shown)
             .where(col(Mission.company_id) == uow.company_id, col(Mission.branch_id) == query.branch_id,
                    col(Mission.date) == query.date,
                    or_(col(Mission.route_id).is_not(None), col(Mission.status) == S.UNASSIGNED.value))
@@ -368,12 +370,12 @@ class MissionService(ResourceService[Mission]):
         )  # fmt: skip
         drivers = await Repository(Driver).by_ids(uow, [r.driver_id for r in routes if r.driver_id])
         vehicles = await Repository(Vehicle).by_ids(uow, [r.vehicle_id for r in routes if r.vehicle_id])
-        stops: dict[uuid.UUID | None, list[Mission]] = {}
+        stops: dict[uuid.UUID | None, list[Any]] = {}
         for mission in missions:
-            stops.setdefault(mission.route_id, []).append(mission)
+            stops.setdefault(mission["route_id"], []).append(mission)
 
-        def compact(group: list[Mission]) -> list[MissionSummaryOut]:
-            return [MissionSummaryOut.model_validate(m, from_attributes=True) for m in group]
+        def compact(group: list[Any]) -> list[MissionSummaryOut]:
+            return [MissionSummaryOut.model_validate(dict(m)) for m in group]
 
         return DistributionOut(
             date=query.date,
@@ -389,7 +391,7 @@ class MissionService(ResourceService[Mission]):
                 )
                 for route in routes
             ],
-            unassigned=compact([m for m in stops.get(None, []) if m.status == S.UNASSIGNED]),
+            unassigned=compact([m for m in stops.get(None, []) if m["status"] == S.UNASSIGNED]),
         )  # fmt: skip
 
     async def _lock(self, uow: UnitOfWork, record: Mission, also_route: uuid.UUID | None = None) -> Mission:
