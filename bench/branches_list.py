@@ -73,6 +73,8 @@ def real_server(services: Any, data_dir: Path) -> Server:
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         # The token bucket would answer 429 after 100 requests; keep the Redis round trip, not the refusals.
         "RATE_LIMIT_PER_SECOND": "1000000000", "RATE_LIMIT_BURST": "1000000000",
+        # Likewise GraphQL's cost budget (the per-request cost limit still applies).
+        "GRAPHQL_COST_BUDGET": "1000000000", "GRAPHQL_COST_RESTORE_PER_SECOND": "1000000000",
     }  # fmt: skip
     return Server("real", ["--app-dir", str(BENCH), "real_app:app"], env, data_dir / "real.log")
 
