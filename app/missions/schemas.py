@@ -155,6 +155,12 @@ class ProofOut(OutModel):
     verified_at: dt.datetime | None
     proofed: bool
 
+    @classmethod
+    def of(cls, mission: Any, code: str | None = None) -> ProofOut:
+        """A mission's proof of delivery; `code` only when a create answer reveals it."""
+        columns = {name: getattr(mission, column) for name, column in PROOF_COLUMNS.items()}
+        return cls(**columns, code=code, proofed=mission.proof_verified_at is not None)
+
 
 class MissionOut(ResourceOut):
     external_id: str | None
@@ -190,13 +196,8 @@ class MissionOut(ResourceOut):
     def from_record(cls, record: Any) -> MissionOut:
         """A mission as the API shows it. `record` may carry a just-made proof code
         (`CreatedMission`), which only create answers reveal."""
-        code = getattr(record, "proof_code", None)
         mission = getattr(record, "mission", record)
-        proof = ProofOut(
-            **{name: getattr(mission, column) for name, column in PROOF_COLUMNS.items()},
-            code=code,
-            proofed=mission.proof_verified_at is not None,
-        )
+        proof = ProofOut.of(mission, getattr(record, "proof_code", None))
         values = {name: getattr(mission, name) for name in cls.model_fields if name != "proof"}
         return cls.model_validate({**values, "proof": proof})
 

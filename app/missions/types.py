@@ -16,6 +16,7 @@ from app.core import jsonutil
 from app.core.db import UnitOfWork
 from app.core.principal import Scope
 from app.core.repository import Repository
+from app.core.rows import Row
 from app.drivers.types import Driver, as_driver
 from app.graphql.context import Info
 from app.graphql.crud import resource_queries
@@ -102,8 +103,27 @@ class Mission(Node):
         return neighbour(info, NEIGHBOURS["route"], self)  # type: ignore[no-any-return]
 
 
+class _MissionRow:
+    """A fetched mission as the Mission type reads it: its columns as they are, its proof built
+    only if the document asks for it (a page of missions skips validating each one)."""
+
+    __slots__ = ("row", "__as_strawberry_type__")
+
+    def __init__(self, row: Row) -> None:
+        self.row = row
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.row, name)
+
+    @property
+    def proof(self) -> ProofOut:
+        return ProofOut.of(self.row)
+
+
 def as_mission(record: object) -> Mission:
-    return converter(MissionOut)(record)
+    if type(record) is Row:
+        return strawberry.cast(Mission, _MissionRow(record))  # type: ignore[return-value]
+    return converter(MissionOut)(record)  # type: ignore[no-any-return]
 
 
 @strawberry.type
