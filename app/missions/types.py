@@ -20,6 +20,7 @@ from app.core.rows import Row
 from app.drivers.types import Driver, as_driver
 from app.graphql.context import Info
 from app.graphql.crud import resource_queries
+from app.graphql.execution import direct
 from app.graphql.inputs import graphql_enum, input_type, to_model
 from app.graphql.loaders import Loaders, Neighbour, neighbour
 from app.graphql.mutations import Deleted, mutation, query
@@ -87,18 +88,22 @@ class Mission(Node):
     id: strawberry.ID  # the record's UUID, unique across every type
 
     @strawberry.field
+    @direct
     def branch(self, info: Info) -> Branch | None:
         return neighbour(info, NEIGHBOURS["branch"], self)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The driver of the mission's route (null while it is on none).")
+    @direct
     def driver(self, info: Info) -> Driver | None:
         return neighbour(info, NEIGHBOURS["driver"], self)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The vehicle of the mission's route (null while it is on none).")
+    @direct
     def vehicle(self, info: Info) -> Vehicle | None:
         return neighbour(info, NEIGHBOURS["vehicle"], self)  # type: ignore[no-any-return]
 
     @strawberry.field
+    @direct
     def route(self, info: Info) -> Route | None:
         return neighbour(info, NEIGHBOURS["route"], self)  # type: ignore[no-any-return]
 
