@@ -141,7 +141,13 @@ class Panel:
 def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     body = _templates.get_template(template).render(request=request, **context)
     # `no-store`: a page may show a token or secret once, which no cache may keep.
-    headers = {"content-security-policy": CONTENT_SECURITY_POLICY, "cache-control": "no-store"}
+    headers = {
+        "content-security-policy": CONTENT_SECURITY_POLICY,
+        "cache-control": "no-store",
+        # Not the API's `no-referrer`: under it browsers send `Origin: null` with form posts, and
+        # the pages check that their forms come from this origin. No referrer leaves the site.
+        "referrer-policy": "same-origin",
+    }
     return HTMLResponse(body, status_code=status, headers=headers)
 
 

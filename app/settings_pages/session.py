@@ -67,9 +67,10 @@ def keep_sign_in_nonce(response: Response, nonce: str) -> None:
 
 
 def same_origin(request: Request) -> bool:
-    """A form post whose Origin (browsers send it with every POST) is this host, or none at all."""
+    """A form post that no other site's page sent: its Origin, when the browser names one, is this
+    host. ("null" names none: privacy settings send it; the CSRF token still has to match.)"""
     origin = request.headers.get("origin")
-    if origin is None:
+    if origin is None or origin == "null":
         return True
     return urlsplit(origin).netloc == request.headers.get("host", "")
 
