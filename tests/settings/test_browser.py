@@ -7,8 +7,10 @@ endpoint receiving a verified test event and its redelivery, sign out; other rol
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +31,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+NODE = shutil.which("node")
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM and CHROMEDRIVER),
     reason="no browser: install Debian's chromium and chromium-driver (.ci/run does)",
@@ -158,6 +161,20 @@ def _run_python_snippet(snippet: str, secret: str, headers: dict[str, str], body
             os.environ["ROUPTIMIZE_WEBHOOK_SECRET"] = previous
 
 
+def _run_node_snippet(snippet: str, secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """The page's Node.js snippet, run by node on the delivery (when node is installed)."""
+    call = (
+        "\nconst input = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "\nprocess.stdout.write(String(verify(input.headers, Buffer.from(input.body, 'base64'))));"
+    )
+    delivery = json.dumps({"headers": headers, "body": base64.b64encode(body).decode()})
+    ran = subprocess.run(
+        [NODE or "node", "-e", snippet + call], input=delivery, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "ROUPTIMIZE_WEBHOOK_SECRET": secret}, check=True,
+    )  # fmt: skip
+    return ran.stdout == "true"
+
+
 async def test_an_admin_manages_tokens_and_webhooks_in_the_browser(
     factory: Factory,
     api_server: str,
@@ -244,6 +261,10 @@ async def test_an_admin_manages_tokens_and_webhooks_in_the_browser(
     snippet = browser.find_element(By.ID, "verify-python").text
     assert _run_python_snippet(snippet, secret, delivered.headers, delivered.body)
     assert not _run_python_snippet(snippet, secret, delivered.headers, delivered.body + b" ")
+    if NODE:
+        snippet = browser.find_element(By.ID, "verify-node").text
+        assert _run_node_snippet(snippet, secret, delivered.headers, delivered.body)
+        assert not _run_node_snippet(snippet, secret, delivered.headers, delivered.body + b" ")
 
     browser.find_element(
         By.XPATH, "//tr[@data-delivery-id]//button[starts-with(normalize-space(.), 'Redeliver')]"
