@@ -15,9 +15,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from app.auth.service import auth_service
 from app.core import gateway
 from app.core.bodies import read_capped
-from app.core.db import UnitOfWork, unit_of_work
+from app.core.db import unit_of_work
 from app.core.errors import DomainError, Unauthorized
 from app.core.principal import ANONYMOUS, Principal, Scope, Source
 from app.graphql import endpoint
@@ -109,7 +110,6 @@ class Refused(Exception):
 @dataclass
 class Panel:
     request: Request
-    uow: UnitOfWork
     principal: Principal
     session: str
 
@@ -118,13 +118,15 @@ class Panel:
         return session.csrf_token(self.session)
 
     async def run(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run one document as a request to /graphql would: in a transaction of its own, so a
+        mutation is committed before the page that shows its outcome is read."""
         request_id = self.request.scope.get("state", {}).get("request_id", "")
-        body = await endpoint.execute(
-            self.request, self.uow, self.principal, document, variables, None, request_id
-        )
-        if body.get("errors"):
-            first = body["errors"][0]
-            raise Refused(first.get("extensions", {}).get("code", "validation_error"), first["message"])
+        async with unit_of_work(ANONYMOUS, Source.GRAPHQL) as uow:
+            principal = await auth_service.authenticate(uow, f"Bearer {self.session}")
+            body = await endpoint.execute(self.request, uow, principal, document, variables, None, request_id)
+            if body.get("errors"):
+                first = body["errors"][0]
+                raise Refused(first.get("extensions", {}).get("code", "validation_error"), first["message"])
         return body["data"]  # type: ignore[no-any-return]
 
     async def mutate(self, document: str, variables: dict[str, Any]) -> Outcome:
@@ -174,10 +176,9 @@ def admin_page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         try:
             async with unit_of_work(ANONYMOUS, Source.GRAPHQL) as uow:
                 admitted = await gateway.admit(request, uow, f"Bearer {token}")
-                panel = Panel(request, uow, admitted.principal, token)
-                response = await _answer(panel, handler, form)
-                response.headers.update(admitted.headers)
-                return response
+            response = await _answer(Panel(request, admitted.principal, token), handler, form)
+            response.headers.update(admitted.headers)
+            return response
         except Unauthorized:
             gone = redirect(f"{SIGN_IN}?done=expired")
             session.end_session(gone)

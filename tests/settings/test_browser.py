@@ -117,9 +117,9 @@ def _check_layouts(browser: Any, name: str) -> None:
     assert browser.execute_script("return window.violations") == []
 
 
-def _sign_in(browser: Any, api_server: str, email: str, password: str) -> None:
-    browser.get(api_server + "/settings")
-    _wait(browser, lambda: browser.current_url.startswith(api_server + "/settings/sign-in"))
+def _sign_in(browser: Any, pages_server: str, email: str, password: str) -> None:
+    browser.get(pages_server + "/settings")
+    _wait(browser, lambda: browser.current_url.startswith(pages_server + "/settings/sign-in"))
     _fill(browser, "email", email)
     _fill(browser, "password", password)
     _submit(browser, "Sign in")
@@ -177,19 +177,19 @@ def _run_node_snippet(snippet: str, secret: str, headers: dict[str, str], body: 
 
 async def test_an_admin_manages_tokens_and_webhooks_in_the_browser(
     factory: Factory,
-    api_server: str,
+    pages_server: str,
     worker: Any,
     receiver: Receiver,
     browser: Any,
 ) -> None:
     tenant = await factory.tenant(credits=150)
     browser.delete_all_cookies()
-    browser.get(api_server + "/settings/sign-in")
+    browser.get(pages_server + "/settings/sign-in")
     _check_layouts(browser, "sign-in")
-    _sign_in(browser, api_server, tenant.admin_email, tenant.admin_password)
-    assert browser.current_url == api_server + "/settings/api", _text(browser)
+    _sign_in(browser, pages_server, tenant.admin_email, tenant.admin_password)
+    assert browser.current_url == pages_server + "/settings/api", _text(browser)
     assert browser.find_element(By.ID, "credits").text == "150"
-    assert api_server + "/api/v1/me" in browser.find_element(By.ID, "curl").text
+    assert pages_server + "/api/v1/me" in browser.find_element(By.ID, "curl").text
     session = browser.get_cookie("rouptimize_session")
     assert session["httpOnly"] and session["sameSite"] == "Lax" and session["secure"]
     assert browser.execute_script("return document.cookie") == ""  # scripts never see the session
@@ -212,11 +212,11 @@ async def test_an_admin_manages_tokens_and_webhooks_in_the_browser(
     browser.find_element(By.CSS_SELECTOR, '[data-copy="new-token"]').click()
     _wait(browser, lambda: "Cop" in browser.find_element(By.CSS_SELECTOR, "[data-copy-status]").text)
     _check_layouts(browser, "api-token-created")
-    async with httpx.AsyncClient(base_url=api_server) as http:
+    async with httpx.AsyncClient(base_url=pages_server) as http:
         me = await http.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200 and me.json()["data"]["token"]["name"] == "ERP sync", me.text
 
-    browser.get(api_server + "/settings/api")
+    browser.get(pages_server + "/settings/api")
     assert token not in browser.page_source  # shown once
     row = browser.find_element(By.XPATH, "//table[@id='tokens']//tr[th[normalize-space(.)='ERP sync']]")
     assert token[:12] in row.text
@@ -224,7 +224,7 @@ async def test_an_admin_manages_tokens_and_webhooks_in_the_browser(
     _wait(browser, lambda: "Delete the token" in _text(browser))
     _submit(browser, "Delete token")
     assert "The token is deleted" in _text(browser) and "ERP sync" not in _text(browser)
-    async with httpx.AsyncClient(base_url=api_server) as http:
+    async with httpx.AsyncClient(base_url=pages_server) as http:
         gone = await http.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert gone.status_code == 401
 
@@ -288,22 +288,22 @@ async def test_an_admin_manages_tokens_and_webhooks_in_the_browser(
     _submit(browser, "Sign out")
     assert "You are signed out" in _text(browser)
     assert browser.get_cookie("rouptimize_session") is None
-    browser.get(api_server + "/settings/webhooks")
+    browser.get(pages_server + "/settings/webhooks")
     _wait(browser, lambda: "/settings/sign-in" in browser.current_url)
     loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
-    assert all(url.startswith(api_server + "/settings/assets/") for url in loaded), loaded
+    assert all(url.startswith(pages_server + "/settings/assets/") for url in loaded), loaded
 
 
 async def test_a_signed_in_user_who_is_not_an_admin_cannot_reach_the_pages(
-    factory: Factory, api_server: str, browser: Any
+    factory: Factory, pages_server: str, browser: Any
 ) -> None:
     tenant = await factory.tenant()
     email = await web_user(tenant, "dispatcher")
     browser.delete_all_cookies()
-    _sign_in(browser, api_server, email, "s3cret-password")
+    _sign_in(browser, pages_server, email, "s3cret-password")
     assert browser.get_cookie("rouptimize_session") is not None  # signed in, but...
     for page in ("/settings/api", "/settings/webhooks"):
-        browser.get(api_server + page)
+        browser.get(pages_server + page)
         assert "Only company admins can open Settings" in _text(browser)
         assert not browser.find_elements(By.ID, "tokens") and not browser.find_elements(By.ID, "url")
     _submit(browser, "Sign out")
