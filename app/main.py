@@ -25,6 +25,7 @@ from app.graphql import graphiql
 from app.graphql.endpoint import graphql_endpoint
 from app.graphql.subscriptions import GraphQLSubscriptions
 from app.settings import get_settings
+from app.settings_pages.routes import routes as settings_pages
 from app.webhooks import sending
 
 
@@ -97,6 +98,7 @@ def build_app(extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", GraphQLSubscriptions()),
         *graphiql.routes(),
+        *settings_pages(),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),

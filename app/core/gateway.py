@@ -35,10 +35,12 @@ class Admitted:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-async def admit(request: Request, uow: UnitOfWork) -> Admitted:
+async def admit(request: Request, uow: UnitOfWork, authorization: str | None = None) -> Admitted:
     """The caller behind the request's credential, bound to the unit of work and counted against
-    its rate limit (shared by the API replicas through Redis)."""
-    principal = await auth_service.authenticate(uow, request.headers.get("authorization"))
+    its rate limit (shared by the API replicas through Redis). `authorization` stands in for the
+    Authorization header where the credential travels otherwise (the settings pages' cookie)."""
+    credential = authorization if authorization is not None else request.headers.get("authorization")
+    principal = await auth_service.authenticate(uow, credential)
     state = request.scope.setdefault("state", {})
     state["company_id"] = str(principal.company_id)
     state["token_id"] = str(principal.token_id) if principal.token_id else None

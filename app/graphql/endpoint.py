@@ -206,31 +206,41 @@ async def _run(
     uow.commit_optional = not mutation
 
     async def produce() -> gateway.Answer:
-        requested = _requested_cost(query, operation_name, variables)
-        limiter = getattr(request.app.state, "rate_limiter", None)
-        try:
-            cost.refuse_if_too_costly(requested)
-        except ValidationFailed as too_costly:
-            # Refused before it runs: the caller's budget is only read, not drawn on.
-            spent = await cost.charge(limiter, principal, requested, draw=False)
-            error = GraphQLError(too_costly.message, original_error=too_costly)
-            body: dict[str, Any] = {"data": None, "errors": [format_error(error, request_id)]}
-        else:
-            spent = await cost.charge(limiter, principal, requested)
-            context = Context(uow=uow, principal=principal, request_id=request_id)
-            result = await schema.execute(
-                query, variable_values=variables, context_value=context, operation_name=operation_name
-            )
-            body = {"data": result.data}
-            if result.errors:
-                body["errors"] = [format_error(e, request_id) for e in result.errors]
-        body["extensions"] = {"cost": spent.extension()}
+        body = await execute(request, uow, principal, query, variables, operation_name, request_id)
         return gateway.Answer(json_response(body), server_error=_failed_inside(body))
 
     # Scopes are checked field by field as the document runs, so a stored answer is replayed only
     # to the credential whose operation made it.
     caller = f"{principal.actor_type.value}:{principal.actor_id}"
     return await gateway.answer_once(uow, request, key, caller, raw, produce)
+
+
+async def execute(
+    request: Request, uow: UnitOfWork, principal: Principal, query: str,
+    variables: dict[str, Any] | None, operation_name: str | None, request_id: str,
+) -> dict[str, Any]:  # fmt: skip
+    """Run one operation for an admitted caller, charged to its cost budget: the answer's body.
+    The settings pages (app/settings_pages) run their documents through here too."""
+    requested = _requested_cost(query, operation_name, variables)
+    limiter = getattr(request.app.state, "rate_limiter", None)
+    try:
+        cost.refuse_if_too_costly(requested)
+    except ValidationFailed as too_costly:
+        # Refused before it runs: the caller's budget is only read, not drawn on.
+        spent = await cost.charge(limiter, principal, requested, draw=False)
+        error = GraphQLError(too_costly.message, original_error=too_costly)
+        body: dict[str, Any] = {"data": None, "errors": [format_error(error, request_id)]}
+    else:
+        spent = await cost.charge(limiter, principal, requested)
+        context = Context(uow=uow, principal=principal, request_id=request_id)
+        result = await schema.execute(
+            query, variable_values=variables, context_value=context, operation_name=operation_name
+        )
+        body = {"data": result.data}
+        if result.errors:
+            body["errors"] = [format_error(e, request_id) for e in result.errors]
+    body["extensions"] = {"cost": spent.extension()}
+    return body
 
 
 def _requested_cost(query: str, operation_name: str | None, variables: dict[str, Any] | None) -> int:

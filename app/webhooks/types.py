@@ -14,6 +14,7 @@ from strawberry.types.unset import UNSET
 
 from app.core.db import UnitOfWork
 from app.core.envelope import validation_failed
+from app.core.outbox import EVENT_TYPES
 from app.core.principal import Scope
 from app.core.schemas import ListQuery
 from app.graphql.context import Info
@@ -153,6 +154,10 @@ class WebhookQueries:
     @query(Scope.ADMIN)
     async def webhook_endpoint(self, info: Info, id: uuid.UUID) -> WebhookEndpoint:
         return as_endpoint(await webhook_service.get(info.context.uow, id))
+
+    @query(Scope.ADMIN, description="The event types an endpoint may subscribe to, in name order.")
+    async def webhook_event_types(self, info: Info) -> list[str]:
+        return sorted(EVENT_TYPES)
 
     @query(Scope.ADMIN, description="An endpoint's attempts, newest first (its `deliveries` field).")
     async def webhook_deliveries(
