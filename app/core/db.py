@@ -288,7 +288,10 @@ class UnitOfWork:
                 else:
                     await self._session.rollback()
             if self._raw_transaction is not None:
-                await (self._raw_transaction.commit() if succeeded else self._raw_transaction.rollback())
+                if succeeded:
+                    await self._raw_transaction.commit()
+                else:
+                    await _roll_back(self._raw_transaction)
         except BaseException as error:
             if self._raw_transaction is not None and succeeded:
                 await self._raw_transaction.rollback()
@@ -353,6 +356,15 @@ class UnitOfWork:
         Mutations run one at a time, so this needs no lock."""
         async with (await self._orm()).begin_nested():
             yield
+
+
+async def _roll_back(transaction: Any) -> None:
+    try:
+        await transaction.rollback()
+    except asyncpg.InterfaceError:
+        # A statement cancelled mid-flight (a client gone, a sibling field abandoned) left the
+        # transaction failed: asyncpg refuses the rollback, and the pool's reset on release does it.
+        pass
 
 
 @asynccontextmanager
