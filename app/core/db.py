@@ -294,7 +294,7 @@ class UnitOfWork:
                     await _roll_back(self._raw_transaction)
         except BaseException as error:
             if self._raw_transaction is not None and succeeded:
-                await self._raw_transaction.rollback()
+                await _roll_back(self._raw_transaction)
             if not (succeeded and self.commit_optional and isinstance(error, Exception)):
                 raise
             if self._session is not None:
@@ -363,7 +363,8 @@ async def _roll_back(transaction: Any) -> None:
         await transaction.rollback()
     except asyncpg.InterfaceError:
         # A statement cancelled mid-flight (a client gone, a sibling field abandoned) left the
-        # transaction failed: asyncpg refuses the rollback, and the pool's reset on release does it.
+        # transaction failed, or a cancelled commit had already ended it: asyncpg refuses the
+        # rollback, and the pool's reset on release rolls back whatever is still open.
         pass
 
 
