@@ -27,6 +27,19 @@ class StopOut(OutModel):
     duration_from_previous_seconds: int | None
     status: str
 
+    @classmethod
+    def of(cls, mission: Any) -> StopOut:
+        """A route's stop: one of its missions, where it comes in the route."""
+        return cls(
+            mission_id=mission.id,
+            sequence=mission.sequence,
+            eta=mission.eta,
+            etd=mission.etd,
+            distance_from_previous_meters=mission.distance_from_previous_meters,
+            duration_from_previous_seconds=mission.duration_from_previous_seconds,
+            status=mission.status,
+        )
+
 
 @dataclass
 class RouteView:
@@ -58,18 +71,7 @@ class RouteOut(ResourceOut):
     def from_record(cls, view: RouteView) -> RouteOut:
         route = view.route
         values = {name: getattr(route, name) for name in cls.model_fields if name != "stops"}
-        stops = [
-            StopOut(
-                mission_id=m.id,
-                sequence=m.sequence,
-                eta=m.eta,
-                etd=m.etd,
-                distance_from_previous_meters=m.distance_from_previous_meters,
-                duration_from_previous_seconds=m.duration_from_previous_seconds,
-                status=m.status,
-            )
-            for m in view.stops
-        ]
+        stops = [StopOut.of(m) for m in view.stops]
         return cls.model_validate({**values, "stops": stops})
 
 
